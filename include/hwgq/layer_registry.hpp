@@ -1,0 +1,35 @@
+// Layer types by their prototxt type string. The table is written out explicitly in
+// src/layer_table.cpp, so a statically linked hwgq knows every layer.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hwgq/layer.hpp"
+
+namespace hwgq {
+
+using LayerFactory = std::function<std::unique_ptr<Layer>(const LayerParameter&)>;
+
+struct LayerEntry {
+  const char* type;
+  LayerFactory make;
+};
+
+// Every layer type hwgq knows, in the order of src/layer_table.cpp.
+const std::vector<LayerEntry>& layer_table();
+
+// Creates the layer named by param.type(); an unknown type raises hwgq::Error listing the
+// known ones.
+std::unique_ptr<Layer> create_layer(const LayerParameter& param);
+
+std::vector<std::string> known_layer_types();
+
+template <class L>
+std::unique_ptr<Layer> make_layer(const LayerParameter& param) {
+  return std::make_unique<L>(param);
+}
+
+}  // namespace hwgq

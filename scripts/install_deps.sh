@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages hwgq builds, tests and trains with. Idempotent: packages
+# already present are left alone, and apt is only touched when something is missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libprotobuf-dev protobuf-compiler
+  libgflags-dev libgoogle-glog-dev
+  libeigen3-dev libopenblas-dev
+  libgtest-dev googletest
+  zlib1g-dev
+  liblmdb-dev libjpeg62-turbo-dev libpng-dev
+  dataset-fashion-mnist
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install_deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install_deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,93 @@
+#include "hwgq/util/device_memory.hpp"
+
+#include <sstream>
+
+#include "hwgq/common.hpp"
+
+#ifdef HWGQ_WITH_CUDA
+#include <cuda_runtime.h>
+#endif
+
+namespace hwgq {
+
+#ifdef HWGQ_WITH_CUDA
+
+namespace {
+void check_cuda(cudaError_t status, const char* what) {
+  HWGQ_REQUIRE(status == cudaSuccess, "CUDA " << what << " failed: " << cudaGetErrorString(status));
+}
+}  // namespace
+
+void* device_malloc(size_t bytes) {
+  void* ptr = nullptr;
+  check_cuda(cudaMalloc(&ptr, bytes == 0 ? 1 : bytes), "cudaMalloc");
+  return ptr;
+}
+
+void device_free(void* ptr) { cudaFree(ptr); }
+
+void copy_host_to_device(void* dst, const void* src, size_t bytes) {
+  check_cuda(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice), "copy to device");
+}
+
+void copy_device_to_host(void* dst, const void* src, size_t bytes) {
+  check_cuda(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost), "copy to host");
+}
+
+void device_memset_zero(void* ptr, size_t bytes) { check_cuda(cudaMemset(ptr, 0, bytes), "cudaMemset"); }
+
+int device_count() {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky "no device" status
+    return 0;
+  }
+  return count;
+}
+
+void select_device(int device) {
+  const int count = device_count();
+  HWGQ_REQUIRE(count > 0, "--gpu=" << device << " asked for a GPU, but no CUDA device is present");
+  HWGQ_REQUIRE(device >= 0 && device < count,
+               "--gpu=" << device << " does not exist: this machine has " << count << " GPU(s), ids 0-"
+                        << count - 1);
+  check_cuda(cudaSetDevice(device), "cudaSetDevice");
+}
+
+std::string describe_devices() {
+  std::ostringstream out;
+  const int count = device_count();
+  if (count == 0) return "no CUDA device found\n";
+  for (int i = 0; i < count; ++i) {
+    cudaDeviceProp prop;
+    check_cuda(cudaGetDeviceProperties(&prop, i), "cudaGetDeviceProperties");
+    out << "GPU " << i << ": " << prop.name << "\n"
+        << "  compute capability: " << prop.major << "." << prop.minor << "\n"
+        << "  global memory: " << (prop.totalGlobalMem >> 20) << " MiB\n"
+        << "  multiprocessors: " << prop.multiProcessorCount << "\n";
+  }
+  return out.str();
+}
+
+#else
+
+namespace {
+[[noreturn]] void no_cuda() {
+  HWGQ_FAIL("this hwgq was built without CUDA (configure with -DHWGQ_USE_CUDA=ON on a machine with nvcc)");
+}
+}  // namespace
+
+void* device_malloc(size_t) { no_cuda(); }
+void device_free(void*) {}
+void copy_host_to_device(void*, const void*, size_t) { no_cuda(); }
+void copy_device_to_host(void*, const void*, size_t) { no_cuda(); }
+void device_memset_zero(void*, size_t) { no_cuda(); }
+int device_count() { return 0; }
+void select_device(int device) {
+  HWGQ_FAIL("--gpu=" << device << " asked for a GPU, but this hwgq was built without CUDA");
+}
+std::string describe_devices() { return "this hwgq was built without CUDA\n"; }
+
+#endif
+
+}  // namespace hwgq

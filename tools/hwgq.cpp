@@ -1,0 +1,54 @@
+// hwgq: train, evaluate, time, design quantizers for and deploy low-precision networks.
+#include <gflags/gflags.h>
+#include <glog/logging.h>
+#include <google/protobuf/stubs/common.h>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "hwgq/common.hpp"
+
+namespace {
+
+std::string usage_text() {
+  std::string text = "usage: hwgq <command> [flags]\n\ncommands:\n";
+  for (const auto& command : hwgq::cli::command_table()) {
+    text += "  " + std::string(command.usage) + "\n      " + command.summary + "\n";
+  }
+  text += "  help\n      this text; `hwgq <command> --help` lists every flag\n";
+  return text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  FLAGS_logtostderr = true;
+  FLAGS_colorlogtostderr = false;
+  gflags::SetUsageMessage(usage_text());
+  gflags::SetVersionString("0.1.0");
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  google::InitGoogleLogging(argv[0]);
+
+  if (argc < 2 || std::string(argv[1]) == "help") {
+    std::cout << usage_text();
+    return argc < 2 ? 1 : 0;
+  }
+  const std::string verb = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  for (const auto& command : hwgq::cli::command_table()) {
+    if (verb != command.name) continue;
+    try {
+      return command.run(args);
+    } catch (const hwgq::Error& error) {
+      std::cerr << "hwgq " << verb << ": error: " << error.what() << std::endl;
+      return 1;
+    } catch (const std::bad_alloc&) {
+      std::cerr << "hwgq " << verb << ": error: out of memory" << std::endl;
+      return 1;
+    }
+  }
+  std::cerr << "hwgq: unknown command \"" << verb << "\"\n\n" << usage_text();
+  return 1;
+}
