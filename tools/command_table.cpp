@@ -4,6 +4,12 @@ namespace hwgq::cli {
 
 const std::vector<Command>& command_table() {
   static const std::vector<Command> table = {
+      {"train", "train --solver=S [--weights=W | --snapshot=X] [--gpu=N]",
+       "train a net; --weights fine-tunes from weights, --snapshot resumes a .solverstate", train},
+      {"test", "test --model=M --weights=W --iterations=N [--gpu=N]",
+       "evaluate a net's outputs (accuracy, loss) over N batches of its TEST phase", test},
+      {"time", "time --model=M --iterations=N [--batch=B] [--phase=TRAIN|TEST] [--gpu=N]",
+       "time forward and backward per layer, and the total", time},
       {"device_query", "device_query", "list the GPUs this build can use", device_query},
   };
   return table;

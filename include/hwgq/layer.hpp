@@ -71,6 +71,11 @@ class Layer {
   // Phase this layer runs in (TRAIN or TEST); set by Net from its state.
   Phase phase() const { return param_.phase(); }
 
+  // A data layer's read position (epoch, cursor, generator), saved in the .solverstate so
+  // a resumed run reads the same batches as an uninterrupted one. Empty for other layers.
+  virtual std::string save_state() const { return {}; }
+  virtual void restore_state(const std::string& state) {}
+
   // Writes the layer (with its weights, and their gradients if asked) into a LayerParameter.
   void to_proto(LayerParameter* param, bool write_diff = false) const;
 

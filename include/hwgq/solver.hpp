@@ -1,0 +1,115 @@
+// Solvers: the training loop (testing, display, snapshots, resume) around an update rule.
+// SGD with momentum, Nesterov and Adam, with Caffe's learning-rate policies.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hwgq/net.hpp"
+#include "hwgq/proto/hwgq.pb.h"
+
+namespace hwgq {
+
+// The learning rate at `iter` for the solver's lr_policy (fixed, step, exp, inv, multistep,
+// poly, sigmoid). `current_step` tracks the multistep position and is advanced here.
+float learning_rate_at(const SolverParameter& param, int iter, int* current_step);
+
+// Raises hwgq::Error for solver settings that cannot run (no net, unknown lr_policy or
+// type, missing policy parameters, non-positive values).
+void validate_solver(const SolverParameter& param, const std::string& origin);
+
+class Solver {
+ public:
+  // `origin` is the solver file (for messages and the default snapshot prefix). Net paths
+  // in the solver are read as given, relative to the working directory.
+  Solver(const SolverParameter& param, const std::string& origin);
+  virtual ~Solver() = default;
+
+  // Trains to max_iter, resuming from `resume_state` (.solverstate) when given.
+  void solve(const std::string& resume_state = "");
+  // Runs `iters` iterations (testing, display and snapshots included).
+  void step(int iters);
+  // Restores iteration, history, generator and data positions from a .solverstate.
+  void restore(const std::string& state_path);
+  // Writes <prefix>_iter_<N>.caffemodel and .solverstate atomically; returns the model path.
+  std::string snapshot();
+  // Evaluates every test net over its test_iter batches; returns the output values of the
+  // first test net (name -> mean value).
+  std::vector<std::pair<std::string, float>> test_all();
+
+  Net& net() { return *net_; }
+  const std::vector<std::unique_ptr<Net>>& test_nets() const { return test_nets_; }
+  int iter() const { return iter_; }
+  const SolverParameter& param() const { return param_; }
+  std::vector<std::shared_ptr<Blob>>& history() { return history_; }
+
+  // Polled once per iteration; when it returns true the solver snapshots and stops
+  // (SIGINT handling in the CLI).
+  void set_stop_request(std::function<bool()> stop) { stop_requested_ = std::move(stop); }
+
+  // One parameter update for the current iteration (learning rate, normalisation, weight
+  // decay, the rule's update value, then data -= diff).
+  void apply_update();
+
+ protected:
+  // Turns param_id's diff into the step to subtract, using history_.
+  virtual void compute_update_value(int param_id, float rate) = 0;
+  // History blobs per learnable parameter (1 for SGD and Nesterov, 2 for Adam).
+  virtual int history_blobs_per_param() const { return 1; }
+
+  SolverParameter param_;
+  std::string origin_;
+  std::unique_ptr<Net> net_;
+  std::vector<std::unique_ptr<Net>> test_nets_;
+  std::vector<std::shared_ptr<Blob>> history_;
+  int iter_ = 0;
+  int current_step_ = 0;
+
+ private:
+  void init_nets();
+  void init_history();
+  void regularize(int param_id);
+  void clip_gradients();
+  std::vector<std::pair<std::string, float>> test(int test_net_id);
+  void display(float smoothed_loss, double seconds_since_display, int iters_since_display);
+  int images_per_iteration() const;
+
+  std::function<bool()> stop_requested_;
+  std::vector<float> recent_losses_;
+  double train_seconds_ = 0;
+};
+
+class SGDSolver : public Solver {
+ public:
+  using Solver::Solver;
+
+ protected:
+  void compute_update_value(int param_id, float rate) override;
+};
+
+class NesterovSolver : public Solver {
+ public:
+  using Solver::Solver;
+
+ protected:
+  void compute_update_value(int param_id, float rate) override;
+};
+
+class AdamSolver : public Solver {
+ public:
+  using Solver::Solver;
+
+ protected:
+  void compute_update_value(int param_id, float rate) override;
+  int history_blobs_per_param() const override { return 2; }
+};
+
+// Makes the solver named by param.type() (SGD, Nesterov, Adam; the deprecated solver_type
+// enum is honoured when type is unset).
+std::unique_ptr<Solver> create_solver(const SolverParameter& param, const std::string& origin);
+// Reads a solver prototxt and creates its solver.
+std::unique_ptr<Solver> create_solver(const std::string& solver_path);
+
+}  // namespace hwgq

@@ -1,0 +1,74 @@
+#include <glog/logging.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iomanip>
+
+#include "commands.hpp"
+#include "flags.hpp"
+#include "hwgq/net.hpp"
+#include "hwgq/util/io.hpp"
+
+namespace hwgq::cli {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+}  // namespace
+
+int time(const std::vector<std::string>& args) {
+  HWGQ_REQUIRE(!FLAGS_model.empty(), "time needs --model=path/to/net.prototxt");
+  HWGQ_REQUIRE(FLAGS_iterations > 0, "--iterations must be positive, got " << FLAGS_iterations);
+  HWGQ_REQUIRE(FLAGS_batch >= 0, "--batch must be positive, got " << FLAGS_batch);
+  apply_device_flags();
+  NetParameter param;
+  read_text_proto(FLAGS_model, &param);
+  if (FLAGS_batch > 0) set_batch_size(&param, FLAGS_batch);
+  const Phase phase = FLAGS_phase == "TEST" ? TEST : TRAIN;
+  Net net(param, phase, FLAGS_model);
+
+  const auto& layers = net.layers();
+  const int n = static_cast<int>(layers.size());
+  LOG(INFO) << "Performing Forward";
+  // One untimed pass first: buffers are allocated and caches warmed.
+  net.forward();
+  LOG(INFO) << "Performing Backward";
+  net.backward();
+
+  std::vector<double> forward_ms(n, 0), backward_ms(n, 0);
+  double total_forward = 0, total_backward = 0;
+  const auto total_start = Clock::now();
+  for (int it = 0; it < FLAGS_iterations; ++it) {
+    const auto iter_start = Clock::now();
+    for (int i = 0; i < n; ++i) {
+      const auto start = Clock::now();
+      layers[i]->forward(net.bottom_vecs(i), net.top_vecs(i));
+      forward_ms[i] += ms_since(start);
+    }
+    total_forward += ms_since(iter_start);
+    const auto backward_start = Clock::now();
+    for (int i = n - 1; i >= 0; --i) {
+      if (!net.layer_needs_backward(i)) continue;
+      const auto start = Clock::now();
+      layers[i]->backward(net.top_vecs(i), net.bottom_need_backward(i), net.bottom_vecs(i));
+      backward_ms[i] += ms_since(start);
+    }
+    total_backward += ms_since(backward_start);
+    LOG(INFO) << "Iteration: " << it + 1 << " forward-backward time: " << ms_since(iter_start) << " ms.";
+  }
+  const double total_ms = ms_since(total_start);
+  LOG(INFO) << "Average time per layer: ";
+  for (int i = 0; i < n; ++i) {
+    LOG(INFO) << std::setw(12) << net.layer_names()[i] << "\tforward: " << forward_ms[i] / FLAGS_iterations << " ms.";
+    LOG(INFO) << std::setw(12) << net.layer_names()[i] << "\tbackward: " << backward_ms[i] / FLAGS_iterations << " ms.";
+  }
+  LOG(INFO) << "Average Forward pass: " << total_forward / FLAGS_iterations << " ms.";
+  LOG(INFO) << "Average Backward pass: " << total_backward / FLAGS_iterations << " ms.";
+  LOG(INFO) << "Average Forward-Backward: " << total_ms / FLAGS_iterations << " ms.";
+  LOG(INFO) << "Total Time: " << total_ms << " ms.";
+  return 0;
+}
+
+}  // namespace hwgq::cli
