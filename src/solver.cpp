@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <iomanip>
 #include <numeric>
 #include <sstream>
@@ -419,6 +420,12 @@ std::string Solver::snapshot() {
     prefix = origin_;
     const auto dot = prefix.rfind('.');
     if (dot != std::string::npos && dot > prefix.rfind('/') + 1) prefix = prefix.substr(0, dot);
+  }
+  const std::filesystem::path folder = std::filesystem::path(prefix).parent_path();
+  if (!folder.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(folder, ec);
+    HWGQ_REQUIRE(!ec, "cannot create the snapshot folder " << folder.string() << ": " << ec.message());
   }
   const std::string base = prefix + "_iter_" + std::to_string(iter_);
   const std::string model_path = base + ".caffemodel";

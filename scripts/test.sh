@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds hwgq and runs every test: the Release build (with the CUDA
+# backend when nvcc is present; GPU tests skip without a GPU), then a CPU build under
+# AddressSanitizer and UndefinedBehaviorSanitizer. Set HWGQ_SKIP_SANITIZE=1 to run only
+# the first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS=${JOBS:-$(nproc)}
+
+bash scripts/install_deps.sh
+
+echo "== Release build =="
+BUILD_DIR=build bash scripts/build.sh
+(cd build && ctest --output-on-failure -j"$JOBS")
+
+if [ "${HWGQ_SKIP_SANITIZE:-0}" != "1" ]; then
+  echo "== AddressSanitizer + UndefinedBehaviorSanitizer build =="
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHWGQ_SANITIZE=ON -DHWGQ_USE_CUDA=OFF
+  cmake --build build-asan -j"$JOBS"
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+     ctest --output-on-failure -j"$JOBS")
+fi
+echo "scripts/test.sh: all tests passed"
