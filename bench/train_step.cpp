@@ -1,0 +1,73 @@
+// Times whole training iterations (forward, backward and the SGD update) of a net whose
+// inputs are Input layers filled once with random values, so data loading is not timed.
+//
+//   hwgq_bench --model=bench/nets/lenet.prototxt --iterations=50 --repeats=5 --threads=2
+//
+// Prints one line per repeat and the median milliseconds per iteration.
+#include <gflags/gflags.h>
+#include <glog/logging.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include "hwgq/math/blas.hpp"
+#include "hwgq/math/random.hpp"
+#include "hwgq/solver.hpp"
+#include "hwgq/util/io.hpp"
+
+DEFINE_string(model, "", "net prototxt with Input layers (the last input is taken as labels)");
+DEFINE_int32(iterations, 50, "training iterations per repeat");
+DEFINE_int32(repeats, 5, "repeats; the median is reported");
+DEFINE_int32(threads, 0, "CPU threads (0 = library default)");
+DEFINE_int32(batch, 0, "override the batch size");
+DEFINE_int32(classes, 10, "labels are drawn from [0, classes)");
+
+int main(int argc, char** argv) {
+  FLAGS_logtostderr = true;
+  FLAGS_minloglevel = 1;
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  google::InitGoogleLogging(argv[0]);
+  try {
+    hwgq::set_num_threads(FLAGS_threads);
+    hwgq::SolverParameter solver;
+    hwgq::read_text_proto(FLAGS_model, solver.mutable_net_param());
+    if (FLAGS_batch > 0) hwgq::set_batch_size(solver.mutable_net_param(), FLAGS_batch);
+    solver.set_base_lr(0.01f);
+    solver.set_lr_policy("fixed");
+    solver.set_momentum(0.9f);
+    solver.set_weight_decay(5e-4f);
+    solver.set_max_iter(1 << 30);
+    solver.set_random_seed(1);
+    auto sgd = hwgq::create_solver(solver, FLAGS_model);
+    auto& inputs = sgd->net().input_blobs();
+    for (size_t i = 0; i + 1 < inputs.size(); ++i) {
+      hwgq::rng_uniform(inputs[i]->count(), 0.f, 1.f, inputs[i]->mutable_cpu_data());
+    }
+    hwgq::Blob* labels = inputs.back();
+    for (int i = 0; i < labels->count(); ++i) labels->mutable_cpu_data()[i] = i % FLAGS_classes;
+
+    auto iteration = [&] {
+      sgd->net().clear_param_diffs();
+      sgd->net().forward_backward();
+      sgd->apply_update();
+    };
+    for (int i = 0; i < 3; ++i) iteration();  // warm-up
+    std::vector<double> per_iter;
+    for (int r = 0; r < FLAGS_repeats; ++r) {
+      const auto start = std::chrono::steady_clock::now();
+      for (int i = 0; i < FLAGS_iterations; ++i) iteration();
+      const double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() / FLAGS_iterations;
+      per_iter.push_back(ms);
+      std::printf("repeat %d: %.3f ms/iter\n", r, ms);
+    }
+    std::sort(per_iter.begin(), per_iter.end());
+    std::printf("median: %.3f ms/iter\n", per_iter[per_iter.size() / 2]);
+  } catch (const hwgq::Error& error) {
+    std::fprintf(stderr, "hwgq_bench: error: %s\n", error.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,173 @@
+#include "hwgq/solver.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+
+#include <unistd.h>
+
+#include "hwgq/util/io.hpp"
+#include "test_util.hpp"
+
+namespace hwgq {
+namespace {
+
+using test::solver_from_text;
+
+SolverParameter policy(const std::string& text) {
+  return solver_from_text("net: \"x\" base_lr: 0.1 max_iter: 100 " + text);
+}
+
+float lr(const SolverParameter& param, int iter) {
+  int step = 0;
+  return learning_rate_at(param, iter, &step);
+}
+
+TEST(LearningRate, EveryPolicyMatchesItsFormula) {
+  EXPECT_FLOAT_EQ(lr(policy("lr_policy: 'fixed'"), 57), 0.1f);
+  const auto step = policy("lr_policy: 'step' gamma: 0.5 stepsize: 10");
+  EXPECT_FLOAT_EQ(lr(step, 9), 0.1f);
+  EXPECT_FLOAT_EQ(lr(step, 10), 0.05f);
+  EXPECT_FLOAT_EQ(lr(step, 35), 0.0125f);
+  EXPECT_FLOAT_EQ(lr(policy("lr_policy: 'exp' gamma: 0.9"), 3), 0.1f * 0.729f);
+  EXPECT_FLOAT_EQ(lr(policy("lr_policy: 'inv' gamma: 0.01 power: 0.75"), 20), 0.1f * std::pow(1.2f, -0.75f));
+  const auto poly = policy("lr_policy: 'poly' power: 2");
+  EXPECT_FLOAT_EQ(lr(poly, 0), 0.1f);
+  EXPECT_FLOAT_EQ(lr(poly, 50), 0.025f);
+  EXPECT_FLOAT_EQ(lr(poly, 100), 0.f);
+  const auto sigmoid = policy("lr_policy: 'sigmoid' gamma: -0.5 stepsize: 40");
+  EXPECT_FLOAT_EQ(lr(sigmoid, 40), 0.05f);
+  EXPECT_FLOAT_EQ(lr(sigmoid, 42), 0.1f / (1.f + std::exp(1.f)));
+  const auto multistep = policy("lr_policy: 'multistep' gamma: 0.1 stepvalue: 10 stepvalue: 30");
+  int current = 0;
+  EXPECT_FLOAT_EQ(learning_rate_at(multistep, 5, &current), 0.1f);
+  EXPECT_FLOAT_EQ(learning_rate_at(multistep, 10, &current), 0.01f);
+  EXPECT_FLOAT_EQ(learning_rate_at(multistep, 29, &current), 0.01f);
+  EXPECT_FLOAT_EQ(learning_rate_at(multistep, 30, &current), 0.001f);
+  EXPECT_EQ(current, 2);
+}
+
+const char* const kTinyNet = R"(
+  layer { name: "input" type: "Input" top: "data" top: "label"
+          input_param { shape { dim: 8 dim: 4 } shape { dim: 8 } } }
+  layer { name: "ip1" type: "InnerProduct" bottom: "data" top: "ip1"
+          param { lr_mult: 1 decay_mult: 1 } param { lr_mult: 2 decay_mult: 0 }
+          inner_product_param { num_output: 16 weight_filler { type: "gaussian" std: 0.5 } } }
+  layer { name: "relu" type: "ReLU" bottom: "ip1" top: "ip1" }
+  layer { name: "ip2" type: "InnerProduct" bottom: "ip1" top: "ip2"
+          inner_product_param { num_output: 3 weight_filler { type: "gaussian" std: 0.5 } } }
+  layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip2" bottom: "label" top: "loss" })";
+
+std::unique_ptr<Solver> tiny_solver(const std::string& settings) {
+  SolverParameter param = solver_from_text(settings);
+  *param.mutable_net_param() = test::net_from_text(kTinyNet);
+  param.set_random_seed(5);
+  auto solver = create_solver(param, "tiny_solver.prototxt");
+  Blob* data = solver->net().blob_by_name("data");
+  for (int i = 0; i < data->count(); ++i) data->mutable_cpu_data()[i] = std::sin(1.3f * i);
+  Blob* label = solver->net().blob_by_name("label");
+  for (int i = 0; i < label->count(); ++i) label->mutable_cpu_data()[i] = (i * 5) % 3;
+  return solver;
+}
+
+TEST(Solver, MomentumAndWeightDecayMatchAHandComputation) {
+  auto solver = tiny_solver("base_lr: 0.1 lr_policy: 'fixed' momentum: 0.9 weight_decay: 0.01 max_iter: 10");
+  Net& net = solver->net();
+  Blob* w = net.layer_by_name("ip1")->blobs()[0].get();
+  Blob* b = net.layer_by_name("ip1")->blobs()[1].get();
+  b->set_data(0.5f);
+  const float w0 = w->cpu_data()[3];
+  const float b0 = b->cpu_data()[3];
+  // Step 1: history = lr * (g + wd * w); w -= history. The bias has lr_mult 2, decay_mult 0.
+  net.clear_param_diffs();
+  w->mutable_cpu_diff()[3] = 0.2f;
+  b->mutable_cpu_diff()[3] = -0.4f;
+  solver->apply_update();
+  const float hw1 = 0.1f * (0.2f + 0.01f * w0);
+  const float hb1 = 0.2f * -0.4f;
+  EXPECT_NEAR(w->cpu_data()[3], w0 - hw1, 1e-7);
+  EXPECT_NEAR(b->cpu_data()[3], b0 - hb1, 1e-7);
+  // Step 2: history = 0.9 * history + lr * (g + wd * w).
+  const float w1 = w->cpu_data()[3];
+  net.clear_param_diffs();
+  w->mutable_cpu_diff()[3] = 0.1f;
+  solver->apply_update();
+  EXPECT_NEAR(w->cpu_data()[3], w1 - (0.9f * hw1 + 0.1f * (0.1f + 0.01f * w1)), 1e-7);
+  EXPECT_NEAR(b->cpu_data()[3], b0 - hb1 - 0.9f * hb1, 1e-7);
+}
+
+TEST(Solver, NesterovAndAdamStepsMatchTheirFormulas) {
+  auto nesterov = tiny_solver("type: 'Nesterov' base_lr: 0.1 lr_policy: 'fixed' momentum: 0.9 max_iter: 10");
+  Blob* w = nesterov->net().layer_by_name("ip2")->blobs()[0].get();
+  const float w0 = w->cpu_data()[0];
+  nesterov->net().clear_param_diffs();
+  w->mutable_cpu_diff()[0] = 0.5f;
+  nesterov->apply_update();
+  // h = 0.05; step = 1.9 * h - 0.9 * 0.
+  EXPECT_NEAR(w->cpu_data()[0], w0 - 1.9f * 0.05f, 1e-7);
+
+  auto adam = tiny_solver("type: 'Adam' base_lr: 0.01 lr_policy: 'fixed' momentum: 0.9 momentum2: 0.999 "
+                          "delta: 1e-8 max_iter: 10");
+  Blob* a = adam->net().layer_by_name("ip2")->blobs()[0].get();
+  const float a0 = a->cpu_data()[0];
+  adam->net().clear_param_diffs();
+  a->mutable_cpu_diff()[0] = 0.5f;
+  adam->apply_update();
+  // m = 0.05, v = 0.00025, correction = sqrt(0.001) / 0.1: step = 0.01 * sign-like 1.0.
+  const float m = 0.05f, v = 0.00025f, correction = std::sqrt(0.001f) / 0.1f;
+  EXPECT_NEAR(a->cpu_data()[0], a0 - 0.01f * correction * m / (std::sqrt(v) + 1e-8f), 1e-6);
+}
+
+TEST(Solver, TinyNetOverfitsOneBatch) {
+  auto solver = tiny_solver("base_lr: 0.1 lr_policy: 'fixed' momentum: 0.9 max_iter: 300");
+  const float initial = solver->net().forward();
+  solver->step(300);
+  const float final_loss = solver->net().forward();
+  EXPECT_GT(initial, 0.5f);
+  EXPECT_LT(final_loss, 0.02f);
+}
+
+TEST(Solver, IterSizeAccumulatesAndNormalises) {
+  // iter_size 2 over the same batch equals one iteration of iter_size 1.
+  auto one = tiny_solver("base_lr: 0.1 lr_policy: 'fixed' momentum: 0.9 max_iter: 3");
+  auto two = tiny_solver("base_lr: 0.1 lr_policy: 'fixed' momentum: 0.9 max_iter: 3 iter_size: 2");
+  one->step(3);
+  two->step(3);
+  const Blob* w1 = one->net().layer_by_name("ip1")->blobs()[0].get();
+  const Blob* w2 = two->net().layer_by_name("ip1")->blobs()[0].get();
+  for (int i = 0; i < w1->count(); ++i) EXPECT_NEAR(w1->cpu_data()[i], w2->cpu_data()[i], 1e-6);
+}
+
+void expect_solver_error(const std::string& text, const std::string& expected) {
+  try {
+    validate_solver(solver_from_text(text), "s.prototxt");
+    ADD_FAILURE() << "expected an error for: " << text;
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find(expected), std::string::npos) << error.what();
+  }
+}
+
+TEST(SolverErrors, InvalidSettingsAreClear) {
+  expect_solver_error("base_lr: 0.1 lr_policy: 'fixed'", "names no net");
+  expect_solver_error("net: 'n' base_lr: 0.1 lr_policy: 'cosine'", "unknown lr_policy \"cosine\"");
+  expect_solver_error("net: 'n' base_lr: 0.1", "lr_policy is not set");
+  expect_solver_error("net: 'n' base_lr: 0.1 lr_policy: 'step' gamma: 0.1", "positive stepsize");
+  expect_solver_error("net: 'n' base_lr: 0.1 lr_policy: 'fixed' test_interval: 10", "test_iter is not");
+  expect_solver_error("net: 'n' base_lr: 0.1 lr_policy: 'fixed' iter_size: 0", "iter_size");
+  expect_solver_error("net: 'n' base_lr: 0.1 lr_policy: 'fixed' type: 'RMSProp'", "unknown solver type");
+}
+
+TEST(Snapshot, FailedWriteKeepsTheExistingFile) {
+  test::TempDir dir;
+  const std::string path = dir.file("model.caffemodel");
+  write_file_atomic(path, "first");
+  // A folder where the temporary file would go makes the next write fail midway.
+  std::filesystem::create_directory(path + ".tmp." + std::to_string(::getpid()));
+  EXPECT_THROW(write_file_atomic(path, "second"), Error);
+  EXPECT_EQ(read_file(path), "first");
+}
+
+}  // namespace
+}  // namespace hwgq

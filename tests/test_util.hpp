@@ -1,0 +1,37 @@
+// Helpers shared by tests: temporary folders, parsing prototxt snippets, running the CLI.
+#pragma once
+
+#include <string>
+
+#include "hwgq/proto/hwgq.pb.h"
+
+namespace hwgq::test {
+
+// A fresh folder under the system temp dir, removed when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+NetParameter net_from_text(const std::string& text);
+SolverParameter solver_from_text(const std::string& text);
+void write_text(const std::string& path, const std::string& text);
+
+struct CommandResult {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+// Runs build/bin/hwgq with the given arguments (a shell-quoted string) from the source root.
+CommandResult run_hwgq(const std::string& arguments);
+
+// Writes a tiny IDX image/label pair: n images of rows x cols with pixel (i, r, c) =
+// (i * 7 + r * 3 + c) % 256 and label i % classes.
+void write_idx_pair(const std::string& images, const std::string& labels, int n, int rows, int cols, int classes);
+
+}  // namespace hwgq::test
