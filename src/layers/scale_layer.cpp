@@ -23,7 +23,10 @@ FillerParameter filler_or_constant(bool present, const FillerParameter& filler, 
 
 int ScaleLayer::scale_axis(const Blob& input, const Blob& scale) const {
   if (scale.num_axes() == 0) return 0;
-  return input.canonical_axis(param_.scale_param().axis());
+  const int axis = param_.scale_param().axis();
+  HWGQ_REQUIRE(axis >= -input.num_axes() && axis < input.num_axes(),
+               where() << "axis " << axis << " is out of range for bottom " << input.shape_string());
+  return input.canonical_axis(axis);
 }
 
 void ScaleLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {

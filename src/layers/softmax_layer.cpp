@@ -31,6 +31,23 @@ void SoftmaxLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
   float* y = top[0]->mutable_cpu_data();
   float* scratch = scratch_.mutable_cpu_data();
   const int C = classes_, inner = inner_;
+  if (inner == 1) {
+    // Scores of one sample are contiguous (N x C classification): one row at a time.
+#pragma omp parallel for if (size_t(outer_) * C >= size_t(kParallelMin))
+    for (int o = 0; o < outer_; ++o) {
+      const float* xo = x + size_t(o) * C;
+      float* yo = y + size_t(o) * C;
+      const float top = *std::max_element(xo, xo + C);
+      float sum = 0.f;
+      for (int c = 0; c < C; ++c) {
+        yo[c] = std::exp(xo[c] - top);
+        sum += yo[c];
+      }
+      const float inv = 1.f / sum;
+      for (int c = 0; c < C; ++c) yo[c] *= inv;
+    }
+    return;
+  }
 #pragma omp parallel for if (size_t(outer_) * C * inner >= size_t(kParallelMin))
   for (int o = 0; o < outer_; ++o) {
     const float* xo = x + size_t(o) * C * inner;
@@ -68,6 +85,18 @@ void SoftmaxLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& pro
   float* dx = bottom[0]->mutable_cpu_diff();
   float* scratch = scratch_.mutable_cpu_data();
   const int C = classes_, inner = inner_;
+  if (inner == 1) {
+#pragma omp parallel for if (size_t(outer_) * C >= size_t(kParallelMin))
+    for (int o = 0; o < outer_; ++o) {
+      const float* yo = y + size_t(o) * C;
+      const float* go = dy + size_t(o) * C;
+      float* d = dx + size_t(o) * C;
+      float dot = 0.f;
+      for (int c = 0; c < C; ++c) dot += yo[c] * go[c];
+      for (int c = 0; c < C; ++c) d[c] = yo[c] * (go[c] - dot);
+    }
+    return;
+  }
 #pragma omp parallel for if (size_t(outer_) * C * inner >= size_t(kParallelMin))
   for (int o = 0; o < outer_; ++o) {
     const size_t base = size_t(o) * C * inner;

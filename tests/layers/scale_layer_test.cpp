@@ -195,6 +195,9 @@ TEST(ScaleLayer, RejectsBadAxesAndShapes) {
     EXPECT_NE(what.find("4 (4)"), std::string::npos) << what;
   }
 
+  Blob s2({3, 4});
+  EXPECT_THROW(create_layer(scale_param(false, 4))->setup({&x, &s2}, {&y}), Error);
+
   LayerParameter stored = scale_param(false);
   BlobProto* blob = stored.add_blobs();
   blob->mutable_shape()->add_dim(5);

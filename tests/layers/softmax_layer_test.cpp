@@ -73,6 +73,29 @@ TEST(SoftmaxLayer, Gradient) {
   }
 }
 
+// Shapes large enough for the threaded loops, against a double-precision reference.
+TEST(SoftmaxLayer, LargerInputMatchesReference) {
+  for (const std::vector<int>& shape : {std::vector<int>{128, 20, 8}, std::vector<int>{1024, 20}}) {
+    auto layer = create_layer(softmax_param());
+    Blob x(shape), y;
+    fill_gaussian(&x, 83);
+    layer->setup({&x}, {&y});
+    layer->forward({&x}, {&y});
+    const int outer = shape[0], C = shape[1], inner = x.count(2);
+    double worst = 0;
+    for (int o = 0; o < outer; ++o)
+      for (int i = 0; i < inner; ++i) {
+        double z = 0;
+        for (int c = 0; c < C; ++c) z += std::exp(double(x.cpu_data()[(o * C + c) * inner + i]));
+        for (int c = 0; c < C; ++c) {
+          const int k = (o * C + c) * inner + i;
+          worst = std::max(worst, std::fabs(y.cpu_data()[k] - std::exp(double(x.cpu_data()[k])) / z));
+        }
+      }
+    EXPECT_LT(worst, 1e-6) << shape.size() << "-d";
+  }
+}
+
 TEST(SoftmaxLayer, RejectsAxisOutOfRange) {
   Blob x({2, 3}), y;
   try {
