@@ -1,11 +1,31 @@
 // The table of every layer type, keyed by the prototxt type string. Adding a layer means
 // adding its header and one line here.
 #include "hwgq/layer_registry.hpp"
+#include "hwgq/layers/accuracy_layer.hpp"
+#include "hwgq/layers/batch_norm_layer.hpp"
+#include "hwgq/layers/dropout_layer.hpp"
+#include "hwgq/layers/flatten_layer.hpp"
+#include "hwgq/layers/input_layer.hpp"
+#include "hwgq/layers/relu_layer.hpp"
+#include "hwgq/layers/scale_layer.hpp"
+#include "hwgq/layers/softmax_layer.hpp"
+#include "hwgq/layers/softmax_with_loss_layer.hpp"
+#include "hwgq/layers/split_layer.hpp"
 
 namespace hwgq {
 
 const std::vector<LayerEntry>& layer_table() {
   static const std::vector<LayerEntry> table = {
+      {"Input", make_layer<InputLayer>},
+      {"ReLU", make_layer<ReLULayer>},
+      {"BatchNorm", make_layer<BatchNormLayer>},
+      {"Scale", make_layer<ScaleLayer>},
+      {"Softmax", make_layer<SoftmaxLayer>},
+      {"SoftmaxWithLoss", make_layer<SoftmaxWithLossLayer>},
+      {"Accuracy", make_layer<AccuracyLayer>},
+      {"Dropout", make_layer<DropoutLayer>},
+      {"Flatten", make_layer<FlattenLayer>},
+      {"Split", make_layer<SplitLayer>},
   };
   return table;
 }

@@ -1,0 +1,59 @@
+// BatchNorm: per-channel normalisation y = (x - mean) / sqrt(var + eps), without the
+// affine part: a Scale layer adds it where wanted, while the HWGQ nets feed y straight into
+// the Quant layer, whose fixed levels assume an ~N(0, 1) input (paper section 3.2;
+// docs/hwgq-paper.md section 1.2).
+//
+// Statistics are those of the batch (training) or the stored running averages (testing,
+// or use_global_stats). The three blobs follow Caffe's layout so .caffemodel files load:
+// blobs[0] = running sum of means (C), blobs[1] = running sum of unbiased variances (C),
+// blobs[2] = the running normaliser (1); the averages are blobs[0..1] / blobs[2].
+// Axis 1 is the channel axis; every other axis is averaged over (2-d N x C and 4-d
+// N x C x H x W bottoms alike).
+#pragma once
+
+#include <vector>
+
+#include "hwgq/layer.hpp"
+
+namespace hwgq {
+
+class BatchNormLayer : public Layer {
+ public:
+  explicit BatchNormLayer(const LayerParameter& param) : Layer(param) {}
+
+  void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
+  void reshape(const BlobVec& bottom, const BlobVec& top) override;
+
+  const char* type() const override { return "BatchNorm"; }
+  int exact_num_bottom_blobs() const override { return 1; }
+  int exact_num_top_blobs() const override { return 1; }
+  bool allow_in_place() const override { return true; }
+
+  bool use_global_stats() const { return use_global_stats_; }
+
+ protected:
+  void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
+  void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
+
+ private:
+  void batch_statistics(const float* x);
+  void global_statistics();
+  void update_running_statistics();
+
+  bool use_global_stats_ = false;
+  float moving_average_fraction_ = 0.999f;
+  float eps_ = 1e-5f;
+  int num_ = 0;
+  int channels_ = 0;
+  int spatial_ = 0;
+  // Per-channel statistics of the last forward pass, reused by backward.
+  std::vector<float> mean_;
+  std::vector<float> variance_;
+  std::vector<float> inv_std_;
+  // The normalised output, kept only when running in place: the bottom is overwritten, and
+  // a later in-place layer (Quant, ReLU) may overwrite the top before backward runs.
+  Blob x_norm_;
+  bool saved_x_norm_ = false;
+};
+
+}  // namespace hwgq

@@ -1,0 +1,25 @@
+// Flatten: merges axes [axis, end_axis] of the bottom into one, e.g. N x C x H x W ->
+// N x (C * H * W) with the defaults. No values move: the top views the bottom's data, and
+// backward hands the bottom the top's gradient buffer.
+#pragma once
+
+#include "hwgq/layer.hpp"
+
+namespace hwgq {
+
+class FlattenLayer : public Layer {
+ public:
+  explicit FlattenLayer(const LayerParameter& param) : Layer(param) {}
+
+  void reshape(const BlobVec& bottom, const BlobVec& top) override;
+
+  const char* type() const override { return "Flatten"; }
+  int exact_num_bottom_blobs() const override { return 1; }
+  int exact_num_top_blobs() const override { return 1; }
+
+ protected:
+  void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
+  void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
+};
+
+}  // namespace hwgq

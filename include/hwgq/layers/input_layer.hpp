@@ -1,0 +1,26 @@
+// Input: declares blobs whose values are filled from outside the net (a deploy net's data,
+// a test's inputs). Its tops are shaped once, from input_param.shape, and never written.
+#pragma once
+
+#include "hwgq/layer.hpp"
+
+namespace hwgq {
+
+class InputLayer : public Layer {
+ public:
+  explicit InputLayer(const LayerParameter& param) : Layer(param) {}
+
+  void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
+  // The tops keep the shape set in layer_setup (or whatever the caller gave them since).
+  void reshape(const BlobVec& bottom, const BlobVec& top) override {}
+
+  const char* type() const override { return "Input"; }
+  int exact_num_bottom_blobs() const override { return 0; }
+  int min_top_blobs() const override { return 1; }
+
+ protected:
+  void forward_cpu(const BlobVec& bottom, const BlobVec& top) override {}
+  void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override {}
+};
+
+}  // namespace hwgq
