@@ -1,11 +1,13 @@
 // The table of every layer type, keyed by the prototxt type string. Adding a layer means
 // adding its header and one line here.
 #include "hwgq/layer_registry.hpp"
+#include "hwgq/layers/quant_layer.hpp"
 
 namespace hwgq {
 
 const std::vector<LayerEntry>& layer_table() {
   static const std::vector<LayerEntry> table = {
+      {"Quant", make_layer<QuantLayer>},
   };
   return table;
 }
