@@ -11,6 +11,7 @@
 #include "hwgq/layers/softmax_layer.hpp"
 #include "hwgq/layers/softmax_with_loss_layer.hpp"
 #include "hwgq/layers/split_layer.hpp"
+#include "hwgq/layers/quant_layer.hpp"
 
 namespace hwgq {
 
@@ -26,6 +27,7 @@ const std::vector<LayerEntry>& layer_table() {
       {"Dropout", make_layer<DropoutLayer>},
       {"Flatten", make_layer<FlattenLayer>},
       {"Split", make_layer<SplitLayer>},
+      {"Quant", make_layer<QuantLayer>},
   };
   return table;
 }

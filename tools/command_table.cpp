@@ -10,6 +10,8 @@ const std::vector<Command>& command_table() {
        "evaluate a net's outputs (accuracy, loss) over N batches of its TEST phase", test},
       {"time", "time --model=M --iterations=N [--batch=B] [--phase=TRAIN|TEST] [--gpu=N]",
        "time forward and backward per layer, and the total", time},
+      {"quantizer", "quantizer [--bits=B | --levels=K] [--method=uniform|lloyd] [--print_param]",
+       "HWGQ levels, thresholds and error for the half-wave Gaussian (uniform step or Lloyd-Max)", quantizer},
       {"device_query", "device_query", "list the GPUs this build can use", device_query},
   };
   return table;

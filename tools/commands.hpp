@@ -22,5 +22,13 @@ int train(const std::vector<std::string>& args);
 int test(const std::vector<std::string>& args);
 int time(const std::vector<std::string>& args);
 int device_query(const std::vector<std::string>& args);
+int quantizer(const std::vector<std::string>& args);
+
+// `hwgq quantizer` on recorded activations: designs the quantizer (--levels/--bits,
+// --method, --print_param as for the N(0,1) design) from `samples`, prints it with sample
+// statistics and the N(0,1) design's error on the same samples. `source` names where the
+// samples came from (e.g. `layer "qt2" input, 10 batches`). Samples must be finite and
+// include a positive one.
+int run_quantizer_from_samples(const std::vector<float>& samples, const std::string& source);
 
 }  // namespace hwgq::cli

@@ -1,0 +1,323 @@
+#include "hwgq/layers/quant_layer.hpp"
+
+#include <glog/logging.h>
+
+#include <algorithm>
+#include <array>
+#include <cfloat>
+#include <cmath>
+#include <sstream>
+
+namespace hwgq {
+
+namespace {
+
+const char* const kForwardNames = "hwgq, sign, hard_tanh, relu";
+const char* const kBackwardNames = "relu, hard_tanh, log_tailed";
+
+// Elementwise loops run over fixed-size blocks; big blobs spread the blocks over OpenMP
+// threads, small ones stay on one thread where starting a team would cost more than the
+// work.
+constexpr int kBlock = 8192;
+constexpr int kMinParallelBlocks = 4;
+
+template <class Body>
+void for_blocks(int count, Body body) {
+  const int blocks = (count + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(static) if (blocks >= kMinParallelBlocks)
+  for (int b = 0; b < blocks; ++b) body(b * kBlock, std::min(count, (b + 1) * kBlock));
+}
+
+// The kernels below work on [begin, end) and take everything by value or plain pointer so
+// the compiler sees no aliasing but x/y. `omp simd` asserts what holds even in place
+// (x == y): element i is read before it is written, and no other element is touched. Without
+// it the loops stay scalar, and data-dependent branches then cost ~30x a vector loop.
+
+// hwgq forward with N centers known at compile time (the common case: 1-16 levels, i.e. up to 4 bits). The
+// thresholds ascend, so the last threshold below x wins: a chain of selects (blends).
+// x <= 0 overrides everything; NaN is passed through rather than silently turned into a
+// level.
+template <int N>
+void hwgq_fixed_block(const float* x, float* y, int begin, int end, const float* thr, const float* ctr, float low) {
+  float c[N];
+  float t[N > 1 ? N - 1 : 1] = {};
+  for (int j = 0; j < N; ++j) c[j] = ctr[j];
+  for (int j = 0; j + 1 < N; ++j) t[j] = thr[j];
+#pragma omp simd
+  for (int i = begin; i < end; ++i) {
+    const float v = x[i];
+    float out = c[0];
+#pragma GCC unroll 16
+    for (int j = 0; j + 1 < N; ++j) out = v > t[j] ? c[j + 1] : out;
+    out = v > 0.f ? out : low;
+    y[i] = v == v ? out : v;
+  }
+}
+
+template <int N>
+void hwgq_forward_fixed(const float* x, float* y, int count, const float* thr, const float* ctr, float low) {
+  for_blocks(count, [=](int begin, int end) { hwgq_fixed_block<N>(x, y, begin, end, thr, ctr, low); });
+}
+
+// Any number of centers: one vector pass per threshold over a sub-block that stays in L1.
+// The input is copied first since y may be x.
+constexpr int kSubBlock = 512;
+
+void hwgq_general_block(const float* x, float* y, int begin, int end, const float* thr, const float* ctr, int n,
+                        float low) {
+  float v[kSubBlock];
+  float out[kSubBlock];
+  for (int s = begin; s < end; s += kSubBlock) {
+    const int m = std::min(kSubBlock, end - s);
+    for (int i = 0; i < m; ++i) {
+      v[i] = x[s + i];
+      out[i] = ctr[0];
+    }
+    for (int j = 0; j + 1 < n; ++j) {
+      const float t = thr[j];
+      const float c = ctr[j + 1];
+#pragma omp simd
+      for (int i = 0; i < m; ++i) out[i] = v[i] > t ? c : out[i];
+    }
+#pragma omp simd
+    for (int i = 0; i < m; ++i) y[s + i] = v[i] > 0.f ? out[i] : (v[i] == v[i] ? low : v[i]);
+  }
+}
+
+void hwgq_forward_general(const float* x, float* y, int count, const float* thr, const float* ctr, int n,
+                          float low) {
+  for_blocks(count, [=](int begin, int end) { hwgq_general_block(x, y, begin, end, thr, ctr, n, low); });
+}
+
+using HwgqKernel = void (*)(const float*, float*, int, const float*, const float*, float);
+constexpr int kMaxFixedCenters = 16;
+const HwgqKernel kFixedKernels[kMaxFixedCenters + 1] = {
+    nullptr,
+    hwgq_forward_fixed<1>,
+    hwgq_forward_fixed<2>,
+    hwgq_forward_fixed<3>,
+    hwgq_forward_fixed<4>,
+    hwgq_forward_fixed<5>,
+    hwgq_forward_fixed<6>,
+    hwgq_forward_fixed<7>,
+    hwgq_forward_fixed<8>,
+    hwgq_forward_fixed<9>,
+    hwgq_forward_fixed<10>,
+    hwgq_forward_fixed<11>,
+    hwgq_forward_fixed<12>,
+    hwgq_forward_fixed<13>,
+    hwgq_forward_fixed<14>,
+    hwgq_forward_fixed<15>,
+    hwgq_forward_fixed<16>,
+};
+
+void sign_block(const float* x, float* y, int begin, int end) {
+#pragma omp simd
+  for (int i = begin; i < end; ++i) y[i] = x[i] >= 0.f ? 1.f : -1.f;
+}
+
+void hard_tanh_block(const float* x, float* y, int begin, int end) {
+#pragma omp simd
+  for (int i = begin; i < end; ++i) y[i] = std::min(std::max(x[i], -1.f), 1.f);
+}
+
+void relu_block(const float* x, float* y, int begin, int end, float slope) {
+#pragma omp simd
+  for (int i = begin; i < end; ++i) y[i] = std::max(x[i], 0.f) + slope * std::min(x[i], 0.f);
+}
+
+// Vanilla ReLU derivative (leaky with negative_slope), zeroed above clip: with
+// clip_thr = q_m this is the paper's clipped ReLU.
+void relu_backward_block(const float* x, const float* dy, float* dx, int begin, int end, float slope, float clip) {
+#pragma omp simd
+  for (int i = begin; i < end; ++i) {
+    float g = x[i] > 0.f ? 1.f : slope;
+    g = x[i] <= clip ? g : 0.f;
+    dx[i] = dy[i] * g;
+  }
+}
+
+void hard_tanh_backward_block(const float* x, const float* dy, float* dx, int begin, int end, float clip) {
+#pragma omp simd
+  for (int i = begin; i < end; ++i) dx[i] = (-clip <= x[i] && x[i] <= clip) ? dy[i] : 0.f;
+}
+
+// Paper: Q_l(x) = q_m + log(x - tau) above q_m with tau = q_m - 1, so the slope is 1 at
+// q_m and continuous there.
+void log_tailed_backward_block(const float* x, const float* dy, float* dx, int begin, int end, float qm) {
+  const float tau = qm - 1.f;
+#pragma omp simd
+  for (int i = begin; i < end; ++i) {
+    const float v = x[i];
+    float g = v > 0.f ? 1.f : 0.f;
+    g = v > qm ? 1.f / (v - tau) : g;
+    dx[i] = dy[i] * g;
+  }
+}
+
+std::string join(const google::protobuf::RepeatedField<float>& values) {
+  std::ostringstream out;
+  for (int i = 0; i < values.size(); ++i) out << (i ? ", " : "") << values.Get(i);
+  return out.str();
+}
+
+}  // namespace
+
+void QuantLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {
+  const QuantParameter& p = param_.quant_param();
+
+  const std::string& fwd = p.forward_func();
+  if (fwd == "hwgq") {
+    forward_ = Forward::kHwgq;
+  } else if (fwd == "sign") {
+    forward_ = Forward::kSign;
+  } else if (fwd == "hard_tanh") {
+    forward_ = Forward::kHardTanh;
+  } else if (fwd == "relu") {
+    forward_ = Forward::kRelu;
+  } else {
+    HWGQ_FAIL(where() << "unknown quant_param.forward_func \"" << fwd << "\"; known: " << kForwardNames);
+  }
+  const std::string& bwd = p.backward_func();
+  if (bwd == "relu") {
+    backward_ = Backward::kRelu;
+  } else if (bwd == "hard_tanh") {
+    backward_ = Backward::kHardTanh;
+  } else if (bwd == "log_tailed") {
+    backward_ = Backward::kLogTailed;
+  } else {
+    HWGQ_FAIL(where() << "unknown quant_param.backward_func \"" << bwd << "\"; known: " << kBackwardNames);
+  }
+
+  HWGQ_REQUIRE(std::isfinite(p.negative_slope()),
+               where() << "quant_param.negative_slope must be finite, got " << p.negative_slope());
+  HWGQ_REQUIRE(!std::isnan(p.clip_thr()), where() << "quant_param.clip_thr must be a number, got nan");
+
+  check_centers();
+  centers_.assign(p.centers().begin(), p.centers().end());
+  thresholds_.clear();
+  // Computed in float, as the fork does, so that inputs exactly at a midpoint land in the
+  // same cell here and there.
+  for (size_t j = 0; j + 1 < centers_.size(); ++j) thresholds_.push_back(0.5f * (centers_[j] + centers_[j + 1]));
+  if (forward_ == Forward::kHwgq) {
+    HWGQ_REQUIRE(!centers_.empty(), where() << "forward_func \"hwgq\" needs at least one quant_param.centers value "
+                                               "(e.g. centers: 0.538 centers: 1.076 centers: 1.614)");
+    warn_if_thresholds_ignored();
+  }
+
+  negative_slope_ = p.negative_slope();
+  // The fork replaces clip_thr <= 0 by FLT_MAX for every backward function: no clipping.
+  clip_ = p.clip_thr() > 0 ? p.clip_thr() : FLT_MAX;
+  if (backward_ == Backward::kLogTailed) {
+    HWGQ_REQUIRE(p.clip_thr() > 0 || !centers_.empty(),
+                 where() << "backward_func \"log_tailed\" needs q_m: give quant_param.centers (q_m = the largest) "
+                            "or clip_thr > 0");
+    log_tail_start_ = p.clip_thr() > 0 ? p.clip_thr() : centers_.back();
+    HWGQ_REQUIRE(std::isfinite(log_tail_start_),
+                 where() << "backward_func \"log_tailed\" needs a finite q_m, got clip_thr = " << p.clip_thr());
+  }
+}
+
+void QuantLayer::check_centers() const {
+  const auto& c = param_.quant_param().centers();
+  for (int j = 0; j < c.size(); ++j) {
+    HWGQ_REQUIRE(std::isfinite(c.Get(j)) && c.Get(j) > 0.f,
+                 where() << "quant_param.centers must be positive, finite and strictly ascending; centers[" << j
+                         << "] = " << c.Get(j) << " (centers: " << join(c) << ")");
+    HWGQ_REQUIRE(j == 0 || c.Get(j) > c.Get(j - 1),
+                 where() << "quant_param.centers must be strictly ascending; centers[" << j << "] = " << c.Get(j)
+                         << " does not exceed centers[" << j - 1 << "] = " << c.Get(j - 1) << " (centers: " << join(c)
+                         << ")");
+  }
+}
+
+void QuantLayer::warn_if_thresholds_ignored() const {
+  const auto& given = param_.quant_param().thrs();
+  if (given.empty()) return;
+  const int k = static_cast<int>(centers_.size());
+  auto close = [](float a, float b) { return std::fabs(a - b) <= 5e-4f * std::max(1.f, std::fabs(b)); };
+  auto matches_from = [&](int offset) {
+    for (int j = 0; j + 1 < k; ++j) {
+      if (!close(given.Get(offset + j), thresholds_[j])) return false;
+    }
+    return true;
+  };
+  // Accepted spellings of the same quantizer: the K-1 midpoints; the paper's t_1 = 0
+  // followed by them; the fork's internal list ending in FLT_MAX.
+  bool agrees = false;
+  if (given.size() == k - 1) {
+    agrees = matches_from(0);
+  } else if (given.size() == k) {
+    agrees = (given.Get(0) == 0.f && matches_from(1)) || (given.Get(k - 1) >= 0.5f * FLT_MAX && matches_from(0));
+  }
+  if (agrees) return;
+  std::ostringstream midpoints;
+  midpoints << "0";
+  for (float t : thresholds_) midpoints << ", " << t;
+  LOG(WARNING) << where() << "quant_param.thrs (" << join(given)
+               << ") is ignored; the thresholds are the midpoints of the centers, 0 first as in the authors' code: "
+               << midpoints.str();
+}
+
+void QuantLayer::reshape(const BlobVec& bottom, const BlobVec& top) {
+  if (top[0] != bottom[0]) top[0]->reshape_like(*bottom[0]);
+}
+
+void QuantLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
+  const int count = bottom[0]->count();
+  if (top[0] == bottom[0]) {
+    input_copy_.reshape_like(*bottom[0]);
+    std::copy_n(bottom[0]->cpu_data(), count, input_copy_.mutable_cpu_data());
+  }
+  const float* x = bottom[0]->cpu_data();
+  float* y = top[0]->mutable_cpu_data();
+  const float slope = negative_slope_;
+
+  switch (forward_) {
+    case Forward::kHwgq: {
+      const int n = static_cast<int>(centers_.size());
+      if (n <= kMaxFixedCenters) {
+        kFixedKernels[n](x, y, count, thresholds_.data(), centers_.data(), -slope);
+      } else {
+        hwgq_forward_general(x, y, count, thresholds_.data(), centers_.data(), n, -slope);
+      }
+      break;
+    }
+    case Forward::kSign:
+      for_blocks(count, [=](int begin, int end) { sign_block(x, y, begin, end); });
+      break;
+    case Forward::kHardTanh:
+      for_blocks(count, [=](int begin, int end) { hard_tanh_block(x, y, begin, end); });
+      break;
+    case Forward::kRelu:
+      for_blocks(count, [=](int begin, int end) { relu_block(x, y, begin, end, slope); });
+      break;
+  }
+}
+
+void QuantLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) {
+  if (!propagate_down[0]) return;
+  const int count = bottom[0]->count();
+  const float* x = top[0] == bottom[0] ? input_copy_.cpu_data() : bottom[0]->cpu_data();
+  const float* dy = top[0]->cpu_diff();
+  float* dx = bottom[0]->mutable_cpu_diff();
+  const float clip = clip_;
+
+  switch (backward_) {
+    case Backward::kRelu: {
+      const float slope = negative_slope_;
+      for_blocks(count, [=](int begin, int end) { relu_backward_block(x, dy, dx, begin, end, slope, clip); });
+      break;
+    }
+    case Backward::kHardTanh:
+      for_blocks(count, [=](int begin, int end) { hard_tanh_backward_block(x, dy, dx, begin, end, clip); });
+      break;
+    case Backward::kLogTailed: {
+      const float qm = log_tail_start_;
+      for_blocks(count, [=](int begin, int end) { log_tailed_backward_block(x, dy, dx, begin, end, qm); });
+      break;
+    }
+  }
+}
+
+}  // namespace hwgq
