@@ -7,7 +7,26 @@
 #include "hwgq/common.hpp"
 #include "hwgq/proto/hwgq.pb.h"
 
+#ifdef HWGQ_WITH_CUDA
+#include "hwgq/math/gpu_blas.hpp"
+#endif
+
 namespace hwgq {
+
+namespace {
+// Whether to fill or scale a buffer on the GPU: where its newest copy is there, or where
+// both sides agree (or nothing is written yet) and the run is on the GPU. A GPU run then
+// never bounces parameters and gradients through the host.
+bool work_on_gpu(const SyncedMemory& memory) {
+#ifdef HWGQ_WITH_CUDA
+  const SyncedMemory::Head head = memory.head();
+  if (head == SyncedMemory::Head::AT_GPU) return true;
+  return head != SyncedMemory::Head::AT_CPU && Context::get().mode() == Mode::GPU;
+#else
+  return false;
+#endif
+}
+}  // namespace
 
 Blob::Blob(const std::vector<int>& shape) { reshape(shape); }
 
@@ -158,16 +177,25 @@ double Blob::sumsq_diff() const {
 }
 
 void Blob::scale_diff(float factor) {
+#ifdef HWGQ_WITH_CUDA
+  if (work_on_gpu(*diff_)) return gpu_scal(count_, factor, mutable_gpu_diff());
+#endif
   float* x = mutable_cpu_diff();
   for (int i = 0; i < count_; ++i) x[i] *= factor;
 }
 
 void Blob::set_data(float value) {
+#ifdef HWGQ_WITH_CUDA
+  if (work_on_gpu(*data_)) return gpu_set(count_, value, mutable_gpu_data());
+#endif
   float* x = mutable_cpu_data();
   std::fill(x, x + count_, value);
 }
 
 void Blob::set_diff(float value) {
+#ifdef HWGQ_WITH_CUDA
+  if (work_on_gpu(*diff_)) return gpu_set(count_, value, mutable_gpu_diff());
+#endif
   float* x = mutable_cpu_diff();
   std::fill(x, x + count_, value);
 }

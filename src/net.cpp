@@ -10,6 +10,10 @@
 #include "hwgq/math/blas.hpp"
 #include "hwgq/util/io.hpp"
 
+#ifdef HWGQ_WITH_CUDA
+#include "hwgq/math/gpu_blas.hpp"
+#endif
+
 namespace hwgq {
 
 bool state_meets_rule(const NetState& state, const NetStateRule& rule) {
@@ -391,6 +395,12 @@ void Net::clear_param_diffs() {
 }
 
 void Net::update() {
+#ifdef HWGQ_WITH_CUDA
+  if (Context::get().mode() == Mode::GPU) {
+    for (Blob* param : learnable_params_) gpu_axpy(param->count(), -1.f, param->gpu_diff(), param->mutable_gpu_data());
+    return;
+  }
+#endif
   for (Blob* param : learnable_params_) axpy(param->count(), -1.f, param->cpu_diff(), param->mutable_cpu_data());
 }
 

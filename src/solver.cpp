@@ -12,6 +12,11 @@
 #include "hwgq/math/blas.hpp"
 #include "hwgq/util/io.hpp"
 
+#ifdef HWGQ_WITH_CUDA
+#include "hwgq/math/gpu_blas.hpp"
+#include "hwgq/solver_kernels.hpp"
+#endif
+
 namespace hwgq {
 
 namespace {
@@ -333,6 +338,16 @@ void Solver::regularize(int param_id) {
   Blob* param = net_->learnable_params()[param_id];
   const float decay = param_.weight_decay() * net_->params_weight_decay()[param_id];
   if (decay == 0.f) return;
+#ifdef HWGQ_WITH_CUDA
+  if (on_gpu()) {
+    if (param_.regularization_type() == "L2") {
+      gpu_axpy(param->count(), decay, param->gpu_data(), param->mutable_gpu_diff());
+    } else {
+      gpu_l1_regularize(param->count(), decay, param->gpu_data(), param->mutable_gpu_diff());
+    }
+    return;
+  }
+#endif
   if (param_.regularization_type() == "L2") {
     axpy(param->count(), decay, param->cpu_data(), param->mutable_cpu_diff());
   } else {
@@ -373,6 +388,12 @@ void SGDSolver::compute_update_value(int param_id, float rate) {
   Blob* param = net_->learnable_params()[param_id];
   Blob* history = history_[param_id].get();
   const float local_rate = rate * net_->params_lr()[param_id];
+#ifdef HWGQ_WITH_CUDA
+  if (on_gpu()) {
+    return gpu_sgd_update(param->count(), local_rate, param_.momentum(), param->mutable_gpu_diff(),
+                          history->mutable_gpu_data());
+  }
+#endif
   // history = momentum * history + lr * grad; the step is the new history.
   axpby(param->count(), local_rate, param->cpu_diff(), param_.momentum(), history->mutable_cpu_data());
   copy(param->count(), history->cpu_data(), param->mutable_cpu_diff());
@@ -384,6 +405,9 @@ void NesterovSolver::compute_update_value(int param_id, float rate) {
   const float local_rate = rate * net_->params_lr()[param_id];
   const float momentum = param_.momentum();
   const int n = param->count();
+#ifdef HWGQ_WITH_CUDA
+  if (on_gpu()) return gpu_nesterov_update(n, local_rate, momentum, param->mutable_gpu_diff(), history->mutable_gpu_data());
+#endif
   float* h = history->mutable_cpu_data();
   float* diff = param->mutable_cpu_diff();
   // step = (1 + m) * h_new - m * h_old, with h_new = m * h_old + lr * grad.
@@ -397,14 +421,21 @@ void NesterovSolver::compute_update_value(int param_id, float rate) {
 void AdamSolver::compute_update_value(int param_id, float rate) {
   Blob* param = net_->learnable_params()[param_id];
   const int num_params = static_cast<int>(net_->learnable_params().size());
-  float* m = history_[param_id]->mutable_cpu_data();
-  float* v = history_[param_id + num_params]->mutable_cpu_data();
   const float local_rate = rate * net_->params_lr()[param_id];
   const float beta1 = param_.momentum();
   const float beta2 = param_.momentum2();
   const float eps = param_.delta();
   const int t = iter_ + 1;
   const float correction = std::sqrt(1.0 - std::pow(beta2, t)) / (1.0 - std::pow(beta1, t));
+#ifdef HWGQ_WITH_CUDA
+  if (on_gpu()) {
+    return gpu_adam_update(param->count(), local_rate * correction, beta1, beta2, eps, param->mutable_gpu_diff(),
+                           history_[param_id]->mutable_gpu_data(),
+                           history_[param_id + num_params]->mutable_gpu_data());
+  }
+#endif
+  float* m = history_[param_id]->mutable_cpu_data();
+  float* v = history_[param_id + num_params]->mutable_cpu_data();
   float* diff = param->mutable_cpu_diff();
   for (int i = 0; i < param->count(); ++i) {
     const float g = diff[i];

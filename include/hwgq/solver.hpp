@@ -58,6 +58,8 @@ class Solver {
   virtual void compute_update_value(int param_id, float rate) = 0;
   // History blobs per learnable parameter (1 for SGD and Nesterov, 2 for Adam).
   virtual int history_blobs_per_param() const { return 1; }
+  // Whether the update runs on the GPU (a GPU run keeps parameters and history there).
+  bool on_gpu() const { return Context::get().mode() == Mode::GPU; }
 
   SolverParameter param_;
   std::string origin_;

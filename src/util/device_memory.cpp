@@ -1,11 +1,17 @@
 #include "hwgq/util/device_memory.hpp"
 
+#include <cstdlib>
+#include <mutex>
+#include <new>
 #include <sstream>
+#include <unordered_set>
 
 #include "hwgq/common.hpp"
 
 #ifdef HWGQ_WITH_CUDA
 #include <cuda_runtime.h>
+
+#include "hwgq/util/cuda.hpp"
 #endif
 
 namespace hwgq {
@@ -35,6 +41,46 @@ void copy_device_to_host(void* dst, const void* src, size_t bytes) {
 }
 
 void device_memset_zero(void* ptr, size_t bytes) { check_cuda(cudaMemset(ptr, 0, bytes), "cudaMemset"); }
+
+namespace {
+// Which pinned_malloc results are page-locked (the rest came from the fallback).
+std::mutex g_pinned_mutex;
+std::unordered_set<void*> g_pinned;
+}  // namespace
+
+void* pinned_malloc(size_t bytes) {
+  void* ptr = nullptr;
+  if (device_count() > 0 && cudaMallocHost(&ptr, bytes == 0 ? 1 : bytes) == cudaSuccess) {
+    std::lock_guard<std::mutex> lock(g_pinned_mutex);
+    g_pinned.insert(ptr);
+    return ptr;
+  }
+  cudaGetLastError();
+  ptr = std::aligned_alloc(64, (bytes + 63) / 64 * 64 + (bytes == 0 ? 64 : 0));
+  if (!ptr) throw std::bad_alloc();
+  return ptr;
+}
+
+void pinned_free(void* ptr) {
+  if (!ptr) return;
+  {
+    std::lock_guard<std::mutex> lock(g_pinned_mutex);
+    auto it = g_pinned.find(ptr);
+    if (it != g_pinned.end()) {
+      g_pinned.erase(it);
+      cudaFreeHost(ptr);
+      return;
+    }
+  }
+  std::free(ptr);
+}
+
+void upload_async(void* device_dst, const void* host_src, size_t bytes) {
+  check_cuda(cudaMemcpyAsync(device_dst, host_src, bytes, cudaMemcpyHostToDevice, cuda::copy_stream()),
+             "upload on the copy stream");
+}
+
+void wait_for_uploads() { check_cuda(cudaStreamSynchronize(cuda::copy_stream()), "waiting for uploads"); }
 
 int device_count() {
   int count = 0;
@@ -82,6 +128,14 @@ void device_free(void*) {}
 void copy_host_to_device(void*, const void*, size_t) { no_cuda(); }
 void copy_device_to_host(void*, const void*, size_t) { no_cuda(); }
 void device_memset_zero(void*, size_t) { no_cuda(); }
+void* pinned_malloc(size_t bytes) {
+  void* ptr = std::aligned_alloc(64, (bytes + 63) / 64 * 64 + (bytes == 0 ? 64 : 0));
+  if (!ptr) throw std::bad_alloc();
+  return ptr;
+}
+void pinned_free(void* ptr) { std::free(ptr); }
+void upload_async(void*, const void*, size_t) { no_cuda(); }
+void wait_for_uploads() {}
 int device_count() { return 0; }
 void select_device(int device) {
   HWGQ_FAIL("--gpu=" << device << " asked for a GPU, but this hwgq was built without CUDA");
