@@ -34,6 +34,10 @@ class BatchNormLayer : public Layer {
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
+#ifdef HWGQ_WITH_CUDA
+  void forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
+  void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
+#endif
 
  private:
   void batch_statistics(const float* x);
@@ -54,6 +58,11 @@ class BatchNormLayer : public Layer {
   // a later in-place layer (Quant, ReLU) may overwrite the top before backward runs.
   Blob x_norm_;
   bool saved_x_norm_ = false;
+#ifdef HWGQ_WITH_CUDA
+  // The per-channel statistics of a GPU pass, on the device: mean, variance, 1/std,
+  // mean(dy), mean(dy * y), C values each.
+  Blob gpu_stats_;
+#endif
 };
 
 }  // namespace hwgq

@@ -38,6 +38,10 @@ class QuantLayer : public Layer {
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
+#ifdef HWGQ_WITH_CUDA
+  void forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
+  void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
+#endif
 
  private:
   void check_centers() const;
@@ -55,6 +59,12 @@ class QuantLayer : public Layer {
   // Backward needs the input x; when the layer runs in place the forward overwrites it,
   // so a copy is kept (only then).
   Blob input_copy_;
+#ifdef HWGQ_WITH_CUDA
+  // thresholds_ then centers_ on the device, uploaded when they change.
+  const float* gpu_table();
+  Blob gpu_table_;
+  std::vector<float> gpu_table_source_;
+#endif
 };
 
 }  // namespace hwgq
