@@ -12,6 +12,9 @@ const std::vector<Command>& command_table() {
        "time forward and backward per layer, and the total", time},
       {"quantizer", "quantizer [--bits=B | --levels=K] [--method=uniform|lloyd] [--print_param]",
        "HWGQ levels, thresholds and error for the half-wave Gaussian (uniform step or Lloyd-Max)", quantizer},
+      {"histogram", "histogram --model=M --weights=W [--iterations=N] [--output=DIR]",
+       "plot each Quant layer's inputs against the half-wave Gaussian, levels and thresholds marked (SVG)",
+       histogram},
       {"device_query", "device_query", "list the GPUs this build can use", device_query},
   };
   return table;
