@@ -12,6 +12,11 @@
 #include "hwgq/layers/softmax_with_loss_layer.hpp"
 #include "hwgq/layers/split_layer.hpp"
 #include "hwgq/layers/quant_layer.hpp"
+#include "hwgq/layers/binary_convolution_layer.hpp"
+#include "hwgq/layers/binary_inner_product_layer.hpp"
+#include "hwgq/layers/convolution_layer.hpp"
+#include "hwgq/layers/inner_product_layer.hpp"
+#include "hwgq/layers/pooling_layer.hpp"
 
 namespace hwgq {
 
@@ -28,6 +33,11 @@ const std::vector<LayerEntry>& layer_table() {
       {"Flatten", make_layer<FlattenLayer>},
       {"Split", make_layer<SplitLayer>},
       {"Quant", make_layer<QuantLayer>},
+      {"Convolution", make_layer<ConvolutionLayer>},
+      {"InnerProduct", make_layer<InnerProductLayer>},
+      {"Pooling", make_layer<PoolingLayer>},
+      {"BinaryConvolution", make_layer<BinaryConvolutionLayer>},
+      {"BinaryInnerProduct", make_layer<BinaryInnerProductLayer>},
   };
   return table;
 }
