@@ -7,9 +7,11 @@
 
 namespace hwgq {
 
-IdxDataLayer::~IdxDataLayer() { stop_prefetch(); }
+// The prefetch thread reads this layer's members; it must stop before they go.
+IdxDataLayer::~IdxDataLayer() { prefetcher_.reset(); }
 
 void IdxDataLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {
+  prefetcher_.reset();
   const IdxDataParameter& p = param_.idx_data_param();
   HWGQ_REQUIRE(!p.images().empty(), where() << "idx_data_param.images is not set");
   HWGQ_REQUIRE(p.batch_size() > 0, where() << "idx_data_param.batch_size must be positive, got " << p.batch_size());
@@ -42,11 +44,9 @@ void IdxDataLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {
   if (shuffle_) std::shuffle(order_.begin(), order_.end(), rng_);
   cursor_ = 0;
 
-  stop_prefetch();
-  stopping_ = false;
-  ready_ = false;
-  failure_ = nullptr;
-  thread_ = std::thread(&IdxDataLayer::prefetch_loop, this);
+  // Converting a batch is a cheap loop, so one batch ahead on one thread keeps up.
+  prefetcher_ = std::make_unique<BatchPrefetcher>(1, 1, [this](Batch* batch) { fill_batch(batch); });
+  prefetcher_->start();
 }
 
 void IdxDataLayer::reshape(const BlobVec& bottom, const BlobVec& top) {
@@ -72,45 +72,11 @@ void IdxDataLayer::fill_batch(Batch* batch) {
   }
 }
 
-void IdxDataLayer::prefetch_loop() {
-  Batch next;
-  for (;;) {
-    try {
-      fill_batch(&next);
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      failure_ = std::current_exception();
-      ready_ = true;
-      ready_changed_.notify_all();
-      return;
-    }
-    std::unique_lock<std::mutex> lock(mutex_);
-    ready_changed_.wait(lock, [this] { return !ready_ || stopping_; });
-    if (stopping_) return;
-    std::swap(batch_, next);
-    ready_ = true;
-    ready_changed_.notify_all();
-  }
-}
-
-void IdxDataLayer::stop_prefetch() {
-  if (!thread_.joinable()) return;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  ready_changed_.notify_all();
-  thread_.join();
-}
-
 void IdxDataLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  ready_changed_.wait(lock, [this] { return ready_; });
-  if (failure_) std::rethrow_exception(failure_);
-  std::copy(batch_.data.begin(), batch_.data.end(), top[0]->mutable_cpu_data());
-  if (top.size() > 1) std::copy(batch_.label.begin(), batch_.label.end(), top[1]->mutable_cpu_data());
-  ready_ = false;
-  ready_changed_.notify_all();
+  prefetcher_->consume([&](const Batch& batch) {
+    std::copy(batch.data.begin(), batch.data.end(), top[0]->mutable_cpu_data());
+    if (top.size() > 1) std::copy(batch.label.begin(), batch.label.end(), top[1]->mutable_cpu_data());
+  });
 }
 
 }  // namespace hwgq

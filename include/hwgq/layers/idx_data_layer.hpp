@@ -8,15 +8,13 @@
 // size works, even one larger than the data set.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <exception>
-#include <mutex>
+#include <memory>
 #include <random>
-#include <thread>
 #include <vector>
 
 #include "hwgq/data/idx_reader.hpp"
+#include "hwgq/data/prefetcher.hpp"
 #include "hwgq/layer.hpp"
 
 namespace hwgq {
@@ -40,15 +38,9 @@ class IdxDataLayer : public Layer {
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override {}
 
  private:
-  struct Batch {
-    std::vector<float> data;
-    std::vector<float> label;
-  };
   // Runs in the prefetch thread: fills `batch` with the next batch_size samples.
   void fill_batch(Batch* batch);
   void next_epoch();
-  void prefetch_loop();
-  void stop_prefetch();
 
   IdxArray images_;
   IdxArray labels_;
@@ -64,13 +56,7 @@ class IdxDataLayer : public Layer {
   std::vector<uint32_t> order_;
   size_t cursor_ = 0;
 
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable ready_changed_;
-  Batch batch_;
-  bool ready_ = false;
-  bool stopping_ = false;
-  std::exception_ptr failure_;
+  std::unique_ptr<BatchPrefetcher> prefetcher_;
 };
 
 }  // namespace hwgq
