@@ -20,7 +20,9 @@ void BatchPrefetcher::start() {
   producer_ = std::thread(&BatchPrefetcher::produce, this);
 }
 
-BatchPrefetcher::~BatchPrefetcher() {
+BatchPrefetcher::~BatchPrefetcher() { stop(); }
+
+void BatchPrefetcher::stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
@@ -33,7 +35,9 @@ BatchPrefetcher::~BatchPrefetcher() {
     workers_stopping_ = true;
   }
   job_changed_.notify_all();
-  for (auto& worker : workers_) worker.join();
+  for (auto& worker : workers_) {
+    if (worker.joinable()) worker.join();
+  }
 }
 
 void BatchPrefetcher::produce() {

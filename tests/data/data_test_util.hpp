@@ -4,6 +4,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -12,6 +13,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "hwgq/data/image_io.hpp"
 
 namespace hwgq::test {
 
@@ -67,6 +70,21 @@ inline std::string idx_bytes(const std::vector<int>& dims, const std::vector<uin
 inline void write_idx(const std::string& path, const std::vector<int>& dims, const std::vector<uint8_t>& values,
                       bool gzip = false) {
   write_bytes(path, idx_bytes(dims, values), gzip);
+}
+
+// A smooth test picture (JPEG keeps it close) that differs per seed and per channel.
+inline Image make_image(int height, int width, int channels, int seed) {
+  Image image;
+  image.height = height;
+  image.width = width;
+  image.channels = channels;
+  image.pixels.resize(size_t(height) * width * channels);
+  for (int h = 0; h < height; ++h)
+    for (int w = 0; w < width; ++w)
+      for (int c = 0; c < channels; ++c)
+        image.at(h, w, c) = static_cast<uint8_t>(
+            std::min(255, seed * 23 % 64 + h * (4 + c) + w * (3 + seed % 4) + c * 30));
+  return image;
 }
 
 }  // namespace hwgq::test

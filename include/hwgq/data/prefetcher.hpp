@@ -35,7 +35,9 @@ class BatchPrefetcher {
   // Starts the producer. Separate from construction so that a fill which calls back into
   // this prefetcher (parallel_for) never sees it half-built or not yet stored by its owner.
   void start();
-  // Stops the producer (after the batch it is filling) and the workers, and joins them.
+  // Stops the producer (after the batch it is filling) and the workers, and joins them;
+  // later calls do nothing. The destructor calls it.
+  void stop();
   ~BatchPrefetcher();
   BatchPrefetcher(const BatchPrefetcher&) = delete;
   BatchPrefetcher& operator=(const BatchPrefetcher&) = delete;
