@@ -22,5 +22,7 @@ int train(const std::vector<std::string>& args);
 int test(const std::vector<std::string>& args);
 int time(const std::vector<std::string>& args);
 int device_query(const std::vector<std::string>& args);
+int convert_imageset(const std::vector<std::string>& args);
+int compute_image_mean(const std::vector<std::string>& args);
 
 }  // namespace hwgq::cli

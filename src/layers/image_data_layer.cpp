@@ -3,11 +3,9 @@
 #include <glog/logging.h>
 
 #include <algorithm>
-#include <cctype>
 #include <numeric>
-#include <sstream>
 
-#include "hwgq/util/io.hpp"
+#include "hwgq/data/image_list.hpp"
 
 namespace hwgq {
 
@@ -22,31 +20,12 @@ void ImageDataLayer::open_source() {
   mode_ = p.is_color() ? ColorMode::Color : ColorMode::Gray;
   shuffle_ = p.shuffle();
 
-  entries_.clear();
-  std::istringstream lines(read_file(p.source()));
-  std::string line;
-  for (int number = 1; std::getline(lines, line); ++number) {
-    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
-    size_t start = 0;
-    while (start < line.size() && std::isspace(static_cast<unsigned char>(line[start]))) ++start;
-    if (start == line.size()) continue;
-    const size_t split = line.find_last_of(" \t");
-    HWGQ_REQUIRE(split != std::string::npos && split > start,
-                 where() << p.source() << ":" << number << ": expected \"path label\", got \"" << line << "\"");
-    const std::string label_text = line.substr(split + 1);
-    size_t parsed = 0;
-    int label = 0;
-    try {
-      label = std::stoi(label_text, &parsed);
-    } catch (const std::exception&) {
-      parsed = 0;
-    }
-    HWGQ_REQUIRE(parsed == label_text.size(), where() << p.source() << ":" << number << ": the label \""
-                                                       << label_text << "\" is not an integer");
-    size_t path_end = split;
-    while (path_end > start && std::isspace(static_cast<unsigned char>(line[path_end - 1]))) --path_end;
-    entries_.emplace_back(p.root_folder() + line.substr(start, path_end - start), label);
+  try {
+    entries_ = read_image_list(p.source());
+  } catch (const Error& e) {
+    HWGQ_FAIL(where() << e.what());
   }
+  for (auto& entry : entries_) entry.first = p.root_folder() + entry.first;
   HWGQ_REQUIRE(!entries_.empty(), where() << "the image list " << p.source() << " names no images");
   // Seeded from the run's generator, so random_seed fixes the shuffled order.
   rng_.seed(Context::get().rng()());

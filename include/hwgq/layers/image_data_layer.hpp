@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "hwgq/data/image_list.hpp"
 #include "hwgq/layers/decoding_data_layer.hpp"
 
 namespace hwgq {
@@ -35,7 +36,7 @@ class ImageDataLayer : public DecodingDataLayer {
   void decode(const SourceItem& item, DecodedItem* out) const override;
 
  private:
-  std::vector<std::pair<std::string, int>> entries_;
+  ImageList entries_;  // paths with root_folder prefixed
   std::vector<uint32_t> order_;
   size_t cursor_ = 0;
   bool shuffle_ = false;
