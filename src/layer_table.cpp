@@ -17,6 +17,9 @@
 #include "hwgq/layers/convolution_layer.hpp"
 #include "hwgq/layers/inner_product_layer.hpp"
 #include "hwgq/layers/pooling_layer.hpp"
+#include "hwgq/layers/data_layer.hpp"
+#include "hwgq/layers/idx_data_layer.hpp"
+#include "hwgq/layers/image_data_layer.hpp"
 
 namespace hwgq {
 
@@ -38,6 +41,9 @@ const std::vector<LayerEntry>& layer_table() {
       {"Pooling", make_layer<PoolingLayer>},
       {"BinaryConvolution", make_layer<BinaryConvolutionLayer>},
       {"BinaryInnerProduct", make_layer<BinaryInnerProductLayer>},
+      {"Data", make_layer<DataLayer>},
+      {"IdxData", make_layer<IdxDataLayer>},
+      {"ImageData", make_layer<ImageDataLayer>},
   };
   return table;
 }

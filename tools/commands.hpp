@@ -31,5 +31,7 @@ int quantizer(const std::vector<std::string>& args);
 // samples came from (e.g. `layer "qt2" input, 10 batches`). Samples must be finite and
 // include a positive one.
 int run_quantizer_from_samples(const std::vector<float>& samples, const std::string& source);
+int convert_imageset(const std::vector<std::string>& args);
+int compute_image_mean(const std::vector<std::string>& args);
 
 }  // namespace hwgq::cli
