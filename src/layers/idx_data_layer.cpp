@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <sstream>
 
 namespace hwgq {
 
@@ -38,15 +39,46 @@ void IdxDataLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {
             << " from " << p.images() << (shuffle_ ? ", shuffled each epoch" : "");
 
   // Seeded from the run's generator, so the solver's random_seed fixes the sample order.
-  rng_.seed(Context::get().rng()());
-  order_.resize(num_samples_);
-  std::iota(order_.begin(), order_.end(), 0u);
-  if (shuffle_) std::shuffle(order_.begin(), order_.end(), rng_);
+  seed_ = Context::get().rng()();
+  epoch_ = 0;
   cursor_ = 0;
+  consumed_batches_ = 0;
+  order_for_epoch();
+  start_prefetch();
+}
 
+void IdxDataLayer::start_prefetch() {
   // Converting a batch is a cheap loop, so one batch ahead on one thread keeps up.
   prefetcher_ = std::make_unique<BatchPrefetcher>(1, 1, [this](Batch* batch) { fill_batch(batch); });
   prefetcher_->start();
+}
+
+void IdxDataLayer::order_for_epoch() {
+  order_.resize(num_samples_);
+  std::iota(order_.begin(), order_.end(), 0u);
+  if (!shuffle_) return;
+  std::seed_seq seq{static_cast<uint32_t>(seed_), static_cast<uint32_t>(seed_ >> 32), static_cast<uint32_t>(epoch_),
+                    static_cast<uint32_t>(epoch_ >> 32)};
+  std::mt19937_64 rng(seq);
+  std::shuffle(order_.begin(), order_.end(), rng);
+}
+
+std::string IdxDataLayer::save_state() const {
+  return std::to_string(seed_) + " " + std::to_string(consumed_batches_);
+}
+
+void IdxDataLayer::restore_state(const std::string& state) {
+  std::istringstream in(state);
+  uint64_t seed = 0, consumed = 0;
+  HWGQ_REQUIRE(static_cast<bool>(in >> seed >> consumed), where() << "cannot read the saved read position "" << state << """);
+  prefetcher_.reset();  // stops the thread before its position changes
+  seed_ = seed;
+  consumed_batches_ = consumed;
+  const uint64_t position = consumed * static_cast<uint64_t>(batch_size_);
+  epoch_ = position / num_samples_;
+  cursor_ = position % num_samples_;
+  order_for_epoch();
+  start_prefetch();
 }
 
 void IdxDataLayer::reshape(const BlobVec& bottom, const BlobVec& top) {
@@ -56,7 +88,8 @@ void IdxDataLayer::reshape(const BlobVec& bottom, const BlobVec& top) {
 
 void IdxDataLayer::next_epoch() {
   cursor_ = 0;
-  if (shuffle_) std::shuffle(order_.begin(), order_.end(), rng_);
+  ++epoch_;
+  order_for_epoch();
 }
 
 void IdxDataLayer::fill_batch(Batch* batch) {
@@ -77,6 +110,7 @@ void IdxDataLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
     std::copy(batch.data.begin(), batch.data.end(), top[0]->mutable_cpu_data());
     if (top.size() > 1) std::copy(batch.label.begin(), batch.label.end(), top[1]->mutable_cpu_data());
   });
+  ++consumed_batches_;
 }
 
 }  // namespace hwgq

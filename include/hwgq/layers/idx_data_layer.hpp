@@ -33,6 +33,11 @@ class IdxDataLayer : public Layer {
 
   int num_samples() const { return num_samples_; }
 
+  // "seed batches-consumed": enough to recreate the read position, since each epoch's
+  // order is a function of the seed and the epoch number.
+  std::string save_state() const override;
+  void restore_state(const std::string& state) override;
+
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override {}
@@ -41,6 +46,10 @@ class IdxDataLayer : public Layer {
   // Runs in the prefetch thread: fills `batch` with the next batch_size samples.
   void fill_batch(Batch* batch);
   void next_epoch();
+  // The sample order of `epoch_`: shuffled from (seed_, epoch_) alone, so any position can
+  // be recreated without replaying the epochs before it.
+  void order_for_epoch();
+  void start_prefetch();
 
   IdxArray images_;
   IdxArray labels_;
@@ -51,8 +60,11 @@ class IdxDataLayer : public Layer {
   float mean_ = 0.f;
   bool shuffle_ = false;
 
+  uint64_t seed_ = 0;
+  // Batches handed to forward so far (the main thread's count; the prefetch thread runs ahead).
+  uint64_t consumed_batches_ = 0;
   // Only the prefetch thread touches these after layer_setup.
-  std::mt19937_64 rng_;
+  uint64_t epoch_ = 0;
   std::vector<uint32_t> order_;
   size_t cursor_ = 0;
 
