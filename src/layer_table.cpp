@@ -8,9 +8,11 @@
 #include "hwgq/layers/input_layer.hpp"
 #include "hwgq/layers/relu_layer.hpp"
 #include "hwgq/layers/scale_layer.hpp"
+#include "hwgq/layers/sigmoid_layer.hpp"
 #include "hwgq/layers/softmax_layer.hpp"
 #include "hwgq/layers/softmax_with_loss_layer.hpp"
 #include "hwgq/layers/split_layer.hpp"
+#include "hwgq/layers/tanh_layer.hpp"
 
 namespace hwgq {
 
@@ -26,6 +28,8 @@ const std::vector<LayerEntry>& layer_table() {
       {"Dropout", make_layer<DropoutLayer>},
       {"Flatten", make_layer<FlattenLayer>},
       {"Split", make_layer<SplitLayer>},
+      {"Sigmoid", make_layer<SigmoidLayer>},
+      {"TanH", make_layer<TanHLayer>},
   };
   return table;
 }
