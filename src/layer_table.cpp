@@ -3,6 +3,7 @@
 #include "hwgq/layer_registry.hpp"
 #include "hwgq/layers/accuracy_layer.hpp"
 #include "hwgq/layers/batch_norm_layer.hpp"
+#include "hwgq/layers/concat_layer.hpp"
 #include "hwgq/layers/dropout_layer.hpp"
 #include "hwgq/layers/flatten_layer.hpp"
 #include "hwgq/layers/input_layer.hpp"
@@ -30,6 +31,7 @@ const std::vector<LayerEntry>& layer_table() {
       {"Split", make_layer<SplitLayer>},
       {"Sigmoid", make_layer<SigmoidLayer>},
       {"TanH", make_layer<TanHLayer>},
+      {"Concat", make_layer<ConcatLayer>},
   };
   return table;
 }
