@@ -10,6 +10,7 @@
 #include "hwgq/layers/relu_layer.hpp"
 #include "hwgq/layers/scale_layer.hpp"
 #include "hwgq/layers/sigmoid_layer.hpp"
+#include "hwgq/layers/slice_layer.hpp"
 #include "hwgq/layers/softmax_layer.hpp"
 #include "hwgq/layers/softmax_with_loss_layer.hpp"
 #include "hwgq/layers/split_layer.hpp"
@@ -32,6 +33,7 @@ const std::vector<LayerEntry>& layer_table() {
       {"Sigmoid", make_layer<SigmoidLayer>},
       {"TanH", make_layer<TanHLayer>},
       {"Concat", make_layer<ConcatLayer>},
+      {"Slice", make_layer<SliceLayer>},
   };
   return table;
 }
