@@ -5,6 +5,7 @@
 #include "hwgq/layers/batch_norm_layer.hpp"
 #include "hwgq/layers/concat_layer.hpp"
 #include "hwgq/layers/dropout_layer.hpp"
+#include "hwgq/layers/eltwise_layer.hpp"
 #include "hwgq/layers/flatten_layer.hpp"
 #include "hwgq/layers/input_layer.hpp"
 #include "hwgq/layers/relu_layer.hpp"
@@ -34,6 +35,7 @@ const std::vector<LayerEntry>& layer_table() {
       {"TanH", make_layer<TanHLayer>},
       {"Concat", make_layer<ConcatLayer>},
       {"Slice", make_layer<SliceLayer>},
+      {"Eltwise", make_layer<EltwiseLayer>},
   };
   return table;
 }
