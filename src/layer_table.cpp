@@ -9,6 +9,7 @@
 #include "hwgq/layers/flatten_layer.hpp"
 #include "hwgq/layers/input_layer.hpp"
 #include "hwgq/layers/relu_layer.hpp"
+#include "hwgq/layers/reshape_layer.hpp"
 #include "hwgq/layers/scale_layer.hpp"
 #include "hwgq/layers/sigmoid_layer.hpp"
 #include "hwgq/layers/slice_layer.hpp"
@@ -36,6 +37,7 @@ const std::vector<LayerEntry>& layer_table() {
       {"Concat", make_layer<ConcatLayer>},
       {"Slice", make_layer<SliceLayer>},
       {"Eltwise", make_layer<EltwiseLayer>},
+      {"Reshape", make_layer<ReshapeLayer>},
   };
   return table;
 }
