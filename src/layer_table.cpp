@@ -8,6 +8,7 @@
 #include "hwgq/layers/eltwise_layer.hpp"
 #include "hwgq/layers/flatten_layer.hpp"
 #include "hwgq/layers/input_layer.hpp"
+#include "hwgq/layers/lrn_layer.hpp"
 #include "hwgq/layers/relu_layer.hpp"
 #include "hwgq/layers/reshape_layer.hpp"
 #include "hwgq/layers/scale_layer.hpp"
@@ -38,6 +39,7 @@ const std::vector<LayerEntry>& layer_table() {
       {"Slice", make_layer<SliceLayer>},
       {"Eltwise", make_layer<EltwiseLayer>},
       {"Reshape", make_layer<ReshapeLayer>},
+      {"LRN", make_layer<LRNLayer>},
   };
   return table;
 }
