@@ -3,11 +3,17 @@
 #include "hwgq/layer_registry.hpp"
 #include "hwgq/layers/accuracy_layer.hpp"
 #include "hwgq/layers/batch_norm_layer.hpp"
+#include "hwgq/layers/concat_layer.hpp"
 #include "hwgq/layers/dropout_layer.hpp"
+#include "hwgq/layers/eltwise_layer.hpp"
 #include "hwgq/layers/flatten_layer.hpp"
 #include "hwgq/layers/input_layer.hpp"
+#include "hwgq/layers/lrn_layer.hpp"
 #include "hwgq/layers/relu_layer.hpp"
+#include "hwgq/layers/reshape_layer.hpp"
 #include "hwgq/layers/scale_layer.hpp"
+#include "hwgq/layers/sigmoid_layer.hpp"
+#include "hwgq/layers/slice_layer.hpp"
 #include "hwgq/layers/softmax_layer.hpp"
 #include "hwgq/layers/softmax_with_loss_layer.hpp"
 #include "hwgq/layers/split_layer.hpp"
@@ -20,6 +26,7 @@
 #include "hwgq/layers/data_layer.hpp"
 #include "hwgq/layers/idx_data_layer.hpp"
 #include "hwgq/layers/image_data_layer.hpp"
+#include "hwgq/layers/tanh_layer.hpp"
 
 namespace hwgq {
 
@@ -44,6 +51,13 @@ const std::vector<LayerEntry>& layer_table() {
       {"Data", make_layer<DataLayer>},
       {"IdxData", make_layer<IdxDataLayer>},
       {"ImageData", make_layer<ImageDataLayer>},
+      {"Sigmoid", make_layer<SigmoidLayer>},
+      {"TanH", make_layer<TanHLayer>},
+      {"Concat", make_layer<ConcatLayer>},
+      {"Slice", make_layer<SliceLayer>},
+      {"Eltwise", make_layer<EltwiseLayer>},
+      {"Reshape", make_layer<ReshapeLayer>},
+      {"LRN", make_layer<LRNLayer>},
   };
   return table;
 }
