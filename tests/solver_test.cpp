@@ -159,6 +159,84 @@ TEST(SolverErrors, InvalidSettingsAreClear) {
   expect_solver_error("net: 'n' base_lr: 0.1 lr_policy: 'fixed' type: 'RMSProp'", "unknown solver type");
 }
 
+std::string resume_net(const test::TempDir& dir) {
+  return R"(
+    layer { name: "data" type: "IdxData" top: "data" top: "label"
+            idx_data_param { images: ")" + dir.file("images.idx") + R"(" labels: ")" + dir.file("labels.idx") + R"("
+                             batch_size: 8 scale: 0.0039 } }
+    layer { name: "ip1" type: "InnerProduct" bottom: "data" top: "ip1"
+            inner_product_param { num_output: 10 weight_filler { type: "gaussian" std: 0.1 } } }
+    layer { name: "bn" type: "BatchNorm" bottom: "ip1" top: "ip1"
+            param { lr_mult: 0 } param { lr_mult: 0 } param { lr_mult: 0 } }
+    layer { name: "relu" type: "ReLU" bottom: "ip1" top: "ip1" }
+    layer { name: "drop" type: "Dropout" bottom: "ip1" top: "ip1" dropout_param { dropout_ratio: 0.3 } }
+    layer { name: "ip2" type: "InnerProduct" bottom: "ip1" top: "ip2"
+            inner_product_param { num_output: 3 weight_filler { type: "xavier" } } }
+    layer { name: "acc" type: "Accuracy" bottom: "ip2" bottom: "label" top: "acc" include { phase: TEST } }
+    layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip2" bottom: "label" top: "loss" })";
+}
+
+std::vector<std::vector<float>> weights_of(Solver& solver) {
+  std::vector<std::vector<float>> weights;
+  for (const Blob* p : solver.net().learnable_params()) weights.emplace_back(p->cpu_data(), p->cpu_data() + p->count());
+  return weights;
+}
+
+TEST(Snapshot, ResumedRunEqualsUninterruptedRunBitForBit) {
+  test::TempDir dir;
+  // 50 samples at batch 8: epochs end mid-batch, and the resume point (iteration 9) is
+  // in the second epoch.
+  test::write_idx_pair(dir.file("images.idx"), dir.file("labels.idx"), 50, 6, 6, 3);
+  SolverParameter param = solver_from_text(
+      "base_lr: 0.05 lr_policy: 'step' gamma: 0.5 stepsize: 7 momentum: 0.9 weight_decay: 0.001 max_iter: 20 "
+      "test_iter: 2 test_interval: 5 display: 4 random_seed: 7 snapshot_after_train: false");
+  *param.mutable_net_param() = test::net_from_text(resume_net(dir));
+  param.set_snapshot_prefix(dir.file("run"));
+
+  auto uninterrupted = create_solver(param, "resume.prototxt");
+  uninterrupted->solve();
+  ASSERT_EQ(uninterrupted->iter(), 20);
+  const auto expected = weights_of(*uninterrupted);
+
+  std::string state;
+  {
+    auto first_half = create_solver(param, "resume.prototxt");
+    first_half->step(9);
+    state = first_half->snapshot();
+    state.replace(state.size() - std::string(".caffemodel").size(), std::string::npos, ".solverstate");
+  }
+  Context::get().set_random_seed(12345);  // the new process's generator starts elsewhere
+  auto resumed = create_solver(param, "resume.prototxt");
+  resumed->solve(state);
+  ASSERT_EQ(resumed->iter(), 20);
+  const auto actual = weights_of(*resumed);
+  ASSERT_EQ(actual.size(), expected.size());
+  for (size_t p = 0; p < expected.size(); ++p) {
+    ASSERT_EQ(actual[p].size(), expected[p].size());
+    EXPECT_EQ(0, std::memcmp(actual[p].data(), expected[p].data(), expected[p].size() * sizeof(float)))
+        << "parameter " << p << " differs after resuming";
+  }
+}
+
+TEST(Snapshot, RestoreNamesMissingWeights) {
+  test::TempDir dir;
+  test::write_idx_pair(dir.file("images.idx"), dir.file("labels.idx"), 20, 6, 6, 3);
+  SolverParameter param = solver_from_text("base_lr: 0.05 lr_policy: 'fixed' max_iter: 4 random_seed: 1");
+  *param.mutable_net_param() = test::net_from_text(resume_net(dir));
+  param.set_snapshot_prefix(dir.file("run"));
+  auto solver = create_solver(param, "s.prototxt");
+  solver->step(2);
+  const std::string model = solver->snapshot();
+  std::filesystem::remove(model);
+  const std::string state = dir.file("run_iter_2.solverstate");
+  try {
+    solver->restore(state);
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find(model), std::string::npos) << error.what();
+  }
+}
+
 TEST(Snapshot, FailedWriteKeepsTheExistingFile) {
   test::TempDir dir;
   const std::string path = dir.file("model.caffemodel");

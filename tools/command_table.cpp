@@ -12,7 +12,16 @@ const std::vector<Command>& command_table() {
        "time forward and backward per layer, and the total", time},
       {"quantizer", "quantizer [--bits=B | --levels=K] [--method=uniform|lloyd] [--print_param]",
        "HWGQ levels, thresholds and error for the half-wave Gaussian (uniform step or Lloyd-Max)", quantizer},
+      {"histogram", "histogram --model=M --weights=W [--iterations=N] [--output=DIR]",
+       "plot each Quant layer's inputs against the half-wave Gaussian, levels and thresholds marked (SVG)",
+       histogram},
       {"device_query", "device_query", "list the GPUs this build can use", device_query},
+      {"convert_imageset",
+       "convert_imageset [--resize_height=H --resize_width=W --shuffle --encoded --encode_type=jpg|png --gray] "
+       "ROOTFOLDER/ LISTFILE DB_NAME",
+       "write the images of a \"path label\" list into a new LMDB of Datums", convert_imageset},
+      {"compute_image_mean", "compute_image_mean DB [OUTPUT.binaryproto]",
+       "the mean image of an LMDB, for transform_param.mean_file", compute_image_mean},
   };
   return table;
 }

@@ -22,6 +22,7 @@ int train(const std::vector<std::string>& args);
 int test(const std::vector<std::string>& args);
 int time(const std::vector<std::string>& args);
 int device_query(const std::vector<std::string>& args);
+int histogram(const std::vector<std::string>& args);
 int quantizer(const std::vector<std::string>& args);
 
 // `hwgq quantizer` on recorded activations: designs the quantizer (--levels/--bits,
@@ -30,5 +31,7 @@ int quantizer(const std::vector<std::string>& args);
 // samples came from (e.g. `layer "qt2" input, 10 batches`). Samples must be finite and
 // include a positive one.
 int run_quantizer_from_samples(const std::vector<float>& samples, const std::string& source);
+int convert_imageset(const std::vector<std::string>& args);
+int compute_image_mean(const std::vector<std::string>& args);
 
 }  // namespace hwgq::cli

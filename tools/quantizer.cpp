@@ -1,6 +1,8 @@
 // hwgq quantizer: the HWGQ levels and thresholds for x ~ N(0,1) (or for recorded
 // activations, through run_quantizer_from_samples), their error against the ReLU, and a
 // quant_param block to paste into a prototxt.
+#include <glog/logging.h>
+
 #include <cmath>
 #include <iomanip>
 #include <iostream>
@@ -9,6 +11,8 @@
 #include "commands.hpp"
 #include "flags.hpp"
 #include "hwgq/common.hpp"
+#include "hwgq/net.hpp"
+#include "hwgq/quant/activation_recorder.hpp"
 #include "hwgq/quant/quantizer_design.hpp"
 
 DEFINE_int32(levels, 0, "quantizer: number of positive levels K (0 = from --bits)");
@@ -97,6 +101,23 @@ int run_quantizer_from_samples(const std::vector<float>& samples, const std::str
 
 int quantizer(const std::vector<std::string>& args) {
   HWGQ_REQUIRE(args.empty(), "quantizer takes only flags, got \"" << args.front() << "\"");
+  if (!FLAGS_model.empty()) {
+    // Design from the recorded inputs of one layer of a trained net (TEST phase, so
+    // BatchNorm normalises with its stored statistics, as at deployment).
+    HWGQ_REQUIRE(!FLAGS_layer.empty(), "quantizer --model needs --layer=NAME (the layer whose input to quantize)");
+    HWGQ_REQUIRE(FLAGS_iterations > 0, "--iterations must be positive, got " << FLAGS_iterations);
+    apply_device_flags();
+    Net net(FLAGS_model, TEST);
+    if (FLAGS_weights.empty()) {
+      LOG(WARNING) << "no --weights given: recording the net's initial (random) weights";
+    } else {
+      net.copy_trained_layers_from(FLAGS_weights);
+    }
+    auto samples = record_layer_inputs(net, {FLAGS_layer}, FLAGS_iterations);
+    return run_quantizer_from_samples(samples[FLAGS_layer],
+                                      FLAGS_model + " layer \"" + FLAGS_layer + "\" input over " +
+                                          std::to_string(FLAGS_iterations) + " batches");
+  }
   const QuantizerRequest request = parse_request();
   const QuantizerDesign d = design_half_gaussian(request.levels, request.method);
   print_design(d, "x ~ N(0,1)");

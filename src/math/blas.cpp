@@ -57,4 +57,12 @@ void set_num_threads(int threads) {
 
 int num_threads() { return openblas_get_num_threads(); }
 
+BlasSingleThreadScope::BlasSingleThreadScope() : saved_(openblas_get_num_threads()) {
+  if (saved_ != 1) openblas_set_num_threads(1);
+}
+
+BlasSingleThreadScope::~BlasSingleThreadScope() {
+  if (saved_ != 1) openblas_set_num_threads(saved_);
+}
+
 }  // namespace hwgq

@@ -25,4 +25,18 @@ void set(int n, float value, float* x);
 void set_num_threads(int threads);
 int num_threads();
 
+// While alive, the BLAS calls above run on the calling thread only, for loops that already
+// spread work over OpenMP threads (one image per thread): a threaded BLAS inside them would
+// oversubscribe the cores. Restores the previous BLAS thread count when it ends.
+class BlasSingleThreadScope {
+ public:
+  BlasSingleThreadScope();
+  ~BlasSingleThreadScope();
+  BlasSingleThreadScope(const BlasSingleThreadScope&) = delete;
+  BlasSingleThreadScope& operator=(const BlasSingleThreadScope&) = delete;
+
+ private:
+  int saved_;
+};
+
 }  // namespace hwgq

@@ -1,0 +1,46 @@
+// Convolution with binary weights (the HWGQ authors' BinaryConvolution; paper section 3.1,
+// fact sheet sections 1.1 and 2). Takes convolution_param plus binary_convolution_param
+// { use_alpha, use_binarization }. On every forward the real weights W give
+//   W_b[i,:] = alpha_i * sign(W[i,:]),  alpha_i = mean |W[i,:]| per output filter (use_alpha)
+// or 1, and W_b is used for the output and for the bottom gradient. The weight gradient is
+// the plain convolution's gradient, written to the real W's diff (identity straight-through:
+// no |w| <= 1 mask, no alpha derivative), as in the authors' code. With use_binarization:
+// false the layer is a plain Convolution.
+#pragma once
+
+#include <vector>
+
+#include "hwgq/layers/convolution_layer.hpp"
+
+namespace hwgq {
+
+class BinaryConvolutionLayer : public ConvolutionLayer {
+ public:
+  explicit BinaryConvolutionLayer(const LayerParameter& param) : ConvolutionLayer(param) {}
+
+  void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
+  const char* type() const override { return "BinaryConvolution"; }
+
+  // The weights forward uses, recomputed from the current real weights: alpha * sign(W), or
+  // a copy of W when use_binarization is false. Shaped like blobs()[0]. Deploy export
+  // (`hwgq binarize`) writes these into a plain Convolution.
+  const Blob& binarized_weights();
+  // Per-output-filter alpha of the last binarization (all 1 without use_alpha).
+  const std::vector<float>& alphas() const { return alphas_; }
+  bool use_alpha() const { return use_alpha_; }
+  bool use_binarization() const { return use_binarization_; }
+
+ protected:
+  const float* weights_for_forward() override;
+  const float* weights_for_backward() override;
+
+ private:
+  void binarize();
+
+  bool use_alpha_ = false;
+  bool use_binarization_ = true;
+  Blob binary_weights_;
+  std::vector<float> alphas_;
+};
+
+}  // namespace hwgq

@@ -1,0 +1,64 @@
+// 2-d convolution (Caffe's Convolution, convolution_param) on N x C x H x W blobs, lowered
+// to GEMM with im2col. Weights are num_output x (C / group) x kernel_h x kernel_w, bias is
+// num_output. Output size per axis: (H + 2 pad - (dilation (kernel - 1) + 1)) / stride + 1.
+#pragma once
+
+#include <vector>
+
+#include "hwgq/layer.hpp"
+#include "hwgq/math/im2col.hpp"
+
+namespace hwgq {
+
+class ConvolutionLayer : public Layer {
+ public:
+  explicit ConvolutionLayer(const LayerParameter& param) : Layer(param) {}
+
+  void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
+  void reshape(const BlobVec& bottom, const BlobVec& top) override;
+  const char* type() const override { return "Convolution"; }
+  int exact_num_bottom_blobs() const override { return 1; }
+  int exact_num_top_blobs() const override { return 1; }
+
+  int num_output() const { return num_output_; }
+  int group() const { return group_; }
+  // The geometry of the current bottom (valid after setup).
+  const Conv2dGeometry& geometry() const { return geom_; }
+
+ protected:
+  void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
+  void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
+
+  // The weights the forward pass and the bottom gradient use, laid out like blobs_[0].
+  // BinaryConvolution substitutes alpha * sign(W) here; the weight gradient always goes to
+  // blobs_[0]'s diff. weights_for_backward returns what the last forward used.
+  virtual const float* weights_for_forward() { return blobs_[0]->cpu_data(); }
+  virtual const float* weights_for_backward() { return blobs_[0]->cpu_data(); }
+
+  // Weights per filter: (C / group) * kernel_h * kernel_w.
+  int filter_size() const { return channels_ / group_ * geom_.kernel_h * geom_.kernel_w; }
+
+ private:
+  void forward_image(const float* x, const float* w, const float* bias, float* y, float* col) const;
+  void backward_image(const float* x, const float* dy, const float* w, float* dw, float* dx, float* col) const;
+  // Per-thread scratch: im2col columns and (threads after the first) weight-gradient sums.
+  void ensure_scratch(int threads, bool weight_sums);
+  // Whether to spread images over OpenMP threads (each with a single-threaded GEMM) rather
+  // than run one image at a time with a threaded GEMM.
+  bool parallel_over_images(int threads) const;
+
+  int num_output_ = 0;
+  int group_ = 1;
+  bool bias_term_ = true;
+  int channels_ = 0;
+  // 1x1 kernel, stride 1, no padding: the image already is its column matrix.
+  bool pointwise_ = false;
+  Conv2dGeometry geom_{};
+  int num_ = 0;
+  int out_spatial_ = 0;
+
+  std::vector<std::vector<float>> columns_;
+  std::vector<std::vector<float>> weight_sums_;
+};
+
+}  // namespace hwgq

@@ -1,0 +1,74 @@
+// IdxData: images and labels from IDX files (MNIST, Fashion-MNIST), gzipped or not.
+// Both files are read into memory once as bytes; each batch is converted to float
+// ((pixel - mean) * scale) one batch ahead in a background thread, so forward only copies.
+//
+// Tops: data (batch x 1 x rows x cols) and, optionally, label (batch).
+// Samples are visited in a fresh random order each epoch when shuffle is set (never in the
+// TEST phase); a batch runs on across the end of an epoch into the next one, so any batch
+// size works, even one larger than the data set.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "hwgq/data/idx_reader.hpp"
+#include "hwgq/data/prefetcher.hpp"
+#include "hwgq/layer.hpp"
+
+namespace hwgq {
+
+class IdxDataLayer : public Layer {
+ public:
+  explicit IdxDataLayer(const LayerParameter& param) : Layer(param) {}
+  ~IdxDataLayer() override;
+
+  void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
+  void reshape(const BlobVec& bottom, const BlobVec& top) override;
+  const char* type() const override { return "IdxData"; }
+  int exact_num_bottom_blobs() const override { return 0; }
+  int min_top_blobs() const override { return 1; }
+  int max_top_blobs() const override { return 2; }
+
+  int num_samples() const { return num_samples_; }
+
+  // "seed batches-consumed": enough to recreate the read position, since each epoch's
+  // order is a function of the seed and the epoch number.
+  std::string save_state() const override;
+  void restore_state(const std::string& state) override;
+
+ protected:
+  void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
+  void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override {}
+
+ private:
+  // Runs in the prefetch thread: fills `batch` with the next batch_size samples.
+  void fill_batch(Batch* batch);
+  void next_epoch();
+  // The sample order of `epoch_`: shuffled from (seed_, epoch_) alone, so any position can
+  // be recreated without replaying the epochs before it.
+  void order_for_epoch();
+  void start_prefetch();
+
+  IdxArray images_;
+  IdxArray labels_;
+  int num_samples_ = 0;
+  int batch_size_ = 0;
+  int sample_size_ = 0;
+  float scale_ = 1.f;
+  float mean_ = 0.f;
+  bool shuffle_ = false;
+
+  uint64_t seed_ = 0;
+  // Batches handed to forward so far (the main thread's count; the prefetch thread runs ahead).
+  uint64_t consumed_batches_ = 0;
+  // Only the prefetch thread touches these after layer_setup.
+  uint64_t epoch_ = 0;
+  std::vector<uint32_t> order_;
+  size_t cursor_ = 0;
+
+  std::unique_ptr<BatchPrefetcher> prefetcher_;
+};
+
+}  // namespace hwgq

@@ -1,0 +1,25 @@
+// Sigmoid: y = 1 / (1 + exp(-x)). Backward uses only y (dy * y * (1 - y)), so the layer
+// may run in place.
+#pragma once
+
+#include "hwgq/layer.hpp"
+
+namespace hwgq {
+
+class SigmoidLayer : public Layer {
+ public:
+  explicit SigmoidLayer(const LayerParameter& param) : Layer(param) {}
+
+  void reshape(const BlobVec& bottom, const BlobVec& top) override;
+
+  const char* type() const override { return "Sigmoid"; }
+  int exact_num_bottom_blobs() const override { return 1; }
+  int exact_num_top_blobs() const override { return 1; }
+  bool allow_in_place() const override { return true; }
+
+ protected:
+  void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
+  void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
+};
+
+}  // namespace hwgq

@@ -1,0 +1,290 @@
+#include "hwgq/layers/convolution_layer.hpp"
+
+#include <algorithm>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "hwgq/filler.hpp"
+#include "hwgq/layers/param_blobs.hpp"
+#include "hwgq/math/blas.hpp"
+
+namespace hwgq {
+
+namespace {
+
+int max_threads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+int thread_id() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+// Reads one of the (h, w) settings that convolution_param gives either as a repeated field
+// (one value for both axes, or h then w) or as the explicit name_h / name_w pair.
+// `name` is the repeated field, `pair` the prefix of its _h/_w form (kernel_size / kernel).
+void read_pair(const std::string& where, const char* name, const char* pair,
+               const google::protobuf::RepeatedField<uint32_t>& values, bool has_h, uint32_t h, bool has_w, uint32_t w,
+               int fallback, int* out_h, int* out_w) {
+  if (has_h || has_w) {
+    HWGQ_REQUIRE(has_h && has_w, where << "give both " << pair << "_h and " << pair << "_w, or neither");
+    HWGQ_REQUIRE(values.empty(), where << "give either " << name << " or " << pair << "_h/" << pair << "_w, not both");
+    *out_h = static_cast<int>(h);
+    *out_w = static_cast<int>(w);
+    return;
+  }
+  HWGQ_REQUIRE(values.size() <= 2, where << "takes one or two " << name << " values (2-d convolution only), got "
+                                         << values.size());
+  if (values.empty()) {
+    *out_h = *out_w = fallback;
+  } else {
+    *out_h = static_cast<int>(values.Get(0));
+    *out_w = static_cast<int>(values.Get(values.size() - 1));
+  }
+}
+
+}  // namespace
+
+void ConvolutionLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {
+  const ConvolutionParameter& p = param_.convolution_param();
+  const std::string at = where();
+  HWGQ_REQUIRE(p.has_num_output() && p.num_output() > 0, at << "needs num_output > 0");
+  HWGQ_REQUIRE(p.axis() == 1 || p.axis() == -3, at << "supports only axis 1 (N x C x H x W), got axis " << p.axis());
+  HWGQ_REQUIRE(bottom[0]->num_axes() == 4,
+               at << "needs a 4-d bottom (N x C x H x W), got " << bottom[0]->shape_string());
+  num_output_ = static_cast<int>(p.num_output());
+  group_ = static_cast<int>(p.group());
+  bias_term_ = p.bias_term();
+
+  HWGQ_REQUIRE(p.kernel_size_size() > 0 || p.has_kernel_h() || p.has_kernel_w(),
+               at << "needs kernel_size (or kernel_h and kernel_w)");
+  read_pair(at, "kernel_size", "kernel", p.kernel_size(), p.has_kernel_h(), p.kernel_h(), p.has_kernel_w(), p.kernel_w(), 0,
+            &geom_.kernel_h, &geom_.kernel_w);
+  read_pair(at, "stride", "stride", p.stride(), p.has_stride_h(), p.stride_h(), p.has_stride_w(), p.stride_w(), 1,
+            &geom_.stride_h, &geom_.stride_w);
+  // pad_h / pad_w default to 0, so either may come alone (as Caffe allows).
+  const bool pad_pair = p.has_pad_h() || p.has_pad_w();
+  read_pair(at, "pad", "pad", p.pad(), pad_pair, p.pad_h(), pad_pair, p.pad_w(), 0, &geom_.pad_h, &geom_.pad_w);
+  read_pair(at, "dilation", "dilation", p.dilation(), false, 0, false, 0, 1, &geom_.dilation_h, &geom_.dilation_w);
+  HWGQ_REQUIRE(geom_.kernel_h > 0 && geom_.kernel_w > 0,
+               at << "kernel size must be > 0, got " << geom_.kernel_h << " x " << geom_.kernel_w);
+  HWGQ_REQUIRE(geom_.stride_h > 0 && geom_.stride_w > 0,
+               at << "stride must be > 0, got " << geom_.stride_h << " x " << geom_.stride_w);
+  HWGQ_REQUIRE(geom_.dilation_h > 0 && geom_.dilation_w > 0,
+               at << "dilation must be > 0, got " << geom_.dilation_h << " x " << geom_.dilation_w);
+  HWGQ_REQUIRE(group_ > 0, at << "group must be > 0");
+
+  channels_ = bottom[0]->shape(1);
+  HWGQ_REQUIRE(channels_ % group_ == 0, at << "input channels (" << channels_ << ", bottom "
+                                           << bottom[0]->shape_string() << ") must be divisible by group " << group_);
+  HWGQ_REQUIRE(num_output_ % group_ == 0,
+               at << "num_output " << num_output_ << " must be divisible by group " << group_);
+  pointwise_ = geom_.kernel_h == 1 && geom_.kernel_w == 1 && geom_.stride_h == 1 && geom_.stride_w == 1 &&
+               geom_.pad_h == 0 && geom_.pad_w == 0;
+
+  const std::vector<int> weight_shape = {num_output_, channels_ / group_, geom_.kernel_h, geom_.kernel_w};
+  const std::vector<int> bias_shape = {num_output_};
+  const int expected_blobs = bias_term_ ? 2 : 1;
+  if (!blobs_.empty()) {
+    HWGQ_REQUIRE((int)blobs_.size() == expected_blobs,
+                 at << "loaded " << blobs_.size() << " parameter blob(s), but bias_term " << (bias_term_ ? "true" : "false")
+                    << " needs " << expected_blobs);
+    adopt_loaded_param(at, "weights", blobs_[0].get(), weight_shape);
+    if (bias_term_) adopt_loaded_param(at, "bias", blobs_[1].get(), bias_shape);
+  } else {
+    blobs_.push_back(std::make_shared<Blob>(weight_shape));
+    fill_blob(p.weight_filler(), blobs_[0].get());
+    if (bias_term_) {
+      blobs_.push_back(std::make_shared<Blob>(bias_shape));
+      fill_blob(p.bias_filler(), blobs_[1].get());
+    }
+  }
+}
+
+void ConvolutionLayer::reshape(const BlobVec& bottom, const BlobVec& top) {
+  const Blob& x = *bottom[0];
+  HWGQ_REQUIRE(x.num_axes() == 4, where() << "needs a 4-d bottom (N x C x H x W), got " << x.shape_string());
+  HWGQ_REQUIRE(x.shape(1) == channels_, where() << "was set up for " << channels_ << " input channels, but the bottom is now "
+                                                << x.shape_string());
+  geom_.channels = channels_;
+  geom_.height = x.shape(2);
+  geom_.width = x.shape(3);
+  const int out_h = geom_.out_height();
+  const int out_w = geom_.out_width();
+  HWGQ_REQUIRE(geom_.height + 2 * geom_.pad_h >= geom_.dilation_h * (geom_.kernel_h - 1) + 1 &&
+                   geom_.width + 2 * geom_.pad_w >= geom_.dilation_w * (geom_.kernel_w - 1) + 1 && out_h >= 1 &&
+                   out_w >= 1,
+               where() << "the kernel (" << geom_.kernel_h << " x " << geom_.kernel_w << ", dilation "
+                       << geom_.dilation_h << " x " << geom_.dilation_w << ") does not fit the padded bottom "
+                       << x.shape_string() << " with pad " << geom_.pad_h << " x " << geom_.pad_w);
+  num_ = x.shape(0);
+  out_spatial_ = out_h * out_w;
+  top[0]->reshape({num_, num_output_, out_h, out_w});
+}
+
+bool ConvolutionLayer::parallel_over_images(int threads) const { return threads > 1 && num_ >= threads; }
+
+void ConvolutionLayer::ensure_scratch(int threads, bool weight_sums) {
+  const size_t column_size = pointwise_ ? 0 : static_cast<size_t>(channels_) * geom_.kernel_h * geom_.kernel_w * out_spatial_;
+  if (columns_.size() < static_cast<size_t>(threads)) columns_.resize(threads);
+  for (int t = 0; t < threads; ++t) {
+    if (columns_[t].size() < column_size) columns_[t].resize(column_size);
+  }
+  if (weight_sums) {
+    const size_t weight_count = blobs_[0]->count();
+    if (weight_sums_.size() < static_cast<size_t>(threads)) weight_sums_.resize(threads);
+    for (int t = 1; t < threads; ++t) {
+      if (weight_sums_[t].size() < weight_count) weight_sums_[t].resize(weight_count);
+    }
+  }
+}
+
+void ConvolutionLayer::forward_image(const float* x, const float* w, const float* bias, float* y, float* col) const {
+  const int kg = filter_size();
+  const int og = num_output_ / group_;
+  const int s = out_spatial_;
+  if (!pointwise_) {
+    im2col(x, geom_, col);
+    x = col;
+  }
+  for (int g = 0; g < group_; ++g) {
+    gemm(Trans::No, Trans::No, og, s, kg, 1.f, w + static_cast<size_t>(g) * og * kg, x + static_cast<size_t>(g) * kg * s,
+         0.f, y + static_cast<size_t>(g) * og * s);
+  }
+  if (bias) {
+    for (int o = 0; o < num_output_; ++o) {
+      float* row = y + static_cast<size_t>(o) * s;
+      const float b = bias[o];
+      for (int i = 0; i < s; ++i) row[i] += b;
+    }
+  }
+}
+
+void ConvolutionLayer::backward_image(const float* x, const float* dy, const float* w, float* dw, float* dx,
+                                      float* col) const {
+  const int kg = filter_size();
+  const int og = num_output_ / group_;
+  const int s = out_spatial_;
+  if (dw) {
+    const float* cols = x;
+    if (!pointwise_) {
+      im2col(x, geom_, col);
+      cols = col;
+    }
+    // dW_g += dY_g * cols_g^T
+    for (int g = 0; g < group_; ++g) {
+      gemm(Trans::No, Trans::Yes, og, kg, s, 1.f, dy + static_cast<size_t>(g) * og * s,
+           cols + static_cast<size_t>(g) * kg * s, 1.f, dw + static_cast<size_t>(g) * og * kg);
+    }
+  }
+  if (dx) {
+    // cols_g = W_g^T * dY_g, then folded back onto the image (the adjoint of im2col).
+    float* target = pointwise_ ? dx : col;
+    for (int g = 0; g < group_; ++g) {
+      gemm(Trans::Yes, Trans::No, kg, s, og, 1.f, w + static_cast<size_t>(g) * og * kg,
+           dy + static_cast<size_t>(g) * og * s, 0.f, target + static_cast<size_t>(g) * kg * s);
+    }
+    if (!pointwise_) {
+      set(channels_ * geom_.height * geom_.width, 0.f, dx);
+      col2im(col, geom_, dx);
+    }
+  }
+}
+
+void ConvolutionLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
+  const float* w = weights_for_forward();
+  const float* bias = bias_term_ ? blobs_[1]->cpu_data() : nullptr;
+  const float* x = bottom[0]->cpu_data();
+  float* y = top[0]->mutable_cpu_data();
+  const size_t in_step = static_cast<size_t>(channels_) * geom_.height * geom_.width;
+  const size_t out_step = static_cast<size_t>(num_output_) * out_spatial_;
+  const int threads = max_threads();
+  const bool parallel = parallel_over_images(threads);
+  ensure_scratch(parallel ? threads : 1, false);
+  if (parallel) {
+    BlasSingleThreadScope single;
+#pragma omp parallel num_threads(threads)
+    {
+      float* col = columns_[thread_id()].data();
+#pragma omp for schedule(static)
+      for (int n = 0; n < num_; ++n) forward_image(x + n * in_step, w, bias, y + n * out_step, col);
+    }
+  } else {
+    for (int n = 0; n < num_; ++n) forward_image(x + n * in_step, w, bias, y + n * out_step, columns_[0].data());
+  }
+}
+
+void ConvolutionLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
+                                    const BlobVec& bottom) {
+  const float* dy = top[0]->cpu_diff();
+  const size_t out_step = static_cast<size_t>(num_output_) * out_spatial_;
+  if (bias_term_ && param_propagate_down(1)) {
+    float* db = blobs_[1]->mutable_cpu_diff();
+    for (int n = 0; n < num_; ++n) {
+      const float* dyn = dy + n * out_step;
+      for (int o = 0; o < num_output_; ++o) {
+        const float* row = dyn + static_cast<size_t>(o) * out_spatial_;
+        float sum = 0.f;
+        for (int i = 0; i < out_spatial_; ++i) sum += row[i];
+        db[o] += sum;
+      }
+    }
+  }
+  const bool want_dw = param_propagate_down(0);
+  const bool want_dx = propagate_down[0];
+  if (!want_dw && !want_dx) return;
+
+  const float* x = bottom[0]->cpu_data();
+  const float* w = weights_for_backward();
+  float* dw = want_dw ? blobs_[0]->mutable_cpu_diff() : nullptr;
+  float* dx = want_dx ? bottom[0]->mutable_cpu_diff() : nullptr;
+  const size_t in_step = static_cast<size_t>(channels_) * geom_.height * geom_.width;
+  const int threads = max_threads();
+  const bool parallel = parallel_over_images(threads);
+  ensure_scratch(parallel ? threads : 1, want_dw && parallel);
+  if (parallel) {
+    const int weight_count = blobs_[0]->count();
+    int team = 1;
+    BlasSingleThreadScope single;
+#pragma omp parallel num_threads(threads)
+    {
+      const int t = thread_id();
+#ifdef _OPENMP
+#pragma omp single
+      team = omp_get_num_threads();
+#endif
+      float* col = columns_[t].data();
+      // The first thread adds straight into the diff, the others into their own sums,
+      // which are added in thread order below so the result does not depend on timing.
+      float* dw_t = nullptr;
+      if (want_dw) {
+        dw_t = t == 0 ? dw : weight_sums_[t].data();
+        if (t != 0) set(weight_count, 0.f, dw_t);
+      }
+#pragma omp for schedule(static)
+      for (int n = 0; n < num_; ++n) {
+        backward_image(x + n * in_step, dy + n * out_step, w, dw_t, want_dx ? dx + n * in_step : nullptr, col);
+      }
+    }
+    if (want_dw) {
+      for (int t = 1; t < team; ++t) axpy(weight_count, 1.f, weight_sums_[t].data(), dw);
+    }
+  } else {
+    for (int n = 0; n < num_; ++n) {
+      backward_image(x + n * in_step, dy + n * out_step, w, dw, want_dx ? dx + n * in_step : nullptr,
+                     columns_[0].data());
+    }
+  }
+}
+
+}  // namespace hwgq

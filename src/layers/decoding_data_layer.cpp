@@ -1,0 +1,158 @@
+#include "hwgq/layers/decoding_data_layer.hpp"
+
+#include <glog/logging.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace hwgq {
+
+namespace {
+// Skips are logged one by one up to this many, then once per this many.
+constexpr int64_t kSkipsLoggedInFull = 20;
+}  // namespace
+
+DecodingDataLayer::~DecodingDataLayer() {
+  stop_prefetch();
+  if (skipped_ > 0) LOG(WARNING) << where() << "skipped " << skipped_ << " unreadable item(s) in all";
+}
+
+// The fill running in the producer thread reaches the prefetcher through prefetcher_, so
+// the thread must be stopped before the pointer is cleared.
+void DecodingDataLayer::stop_prefetch() {
+  if (!prefetcher_) return;
+  prefetcher_->stop();
+  prefetcher_.reset();
+}
+
+int DecodingDataLayer::prefetch_depth() const {
+  // Caffe reads the depth from data_param for every prefetching layer.
+  return std::max<int>(1, static_cast<int>(param_.data_param().prefetch()));
+}
+
+void DecodingDataLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {
+  stop_prefetch();
+  open_source();
+  batch_size_ = batch_size();
+  HWGQ_REQUIRE(batch_size_ > 0, where() << "batch_size must be positive, got " << batch_size_);
+  HWGQ_REQUIRE(source_size() > 0, where() << "the source holds no items");
+  const int threads = decode_threads();
+  HWGQ_REQUIRE(threads >= 1 && threads <= 256, where() << "decode_threads must be in [1, 256], got " << threads);
+  transformer_ = std::make_unique<DataTransformer>(transform_param(), phase(), where());
+  has_label_top_ = top.size() > 1;
+
+  // The first readable item fixes the shape of every batch.
+  DecodedItem first;
+  SourceItem item;
+  bool found = false;
+  for (int64_t i = 0; i < source_size() && !found; ++i) {
+    next_item(&item);
+    try {
+      decode(item, &first);
+      found = true;
+    } catch (const Error& e) {
+      note_skipped(item.name, e.what());
+    }
+  }
+  HWGQ_REQUIRE(found, where() << "none of the " << source_size() << " items of the source can be read");
+  source_shape_ = {first.pixels.channels, first.pixels.height, first.pixels.width};
+  transformer_->check_input(first.pixels.channels, first.pixels.height, first.pixels.width);
+  item_shape_ = transformer_->output_shape(first.pixels.channels, first.pixels.height, first.pixels.width);
+  item_size_ = item_shape_[0] * item_shape_[1] * item_shape_[2];
+  LOG(INFO) << where() << "items of " << shape_string(source_shape_) << ", batches of " << batch_size_ << " x "
+            << shape_string(item_shape_);
+
+  // One generator per decode worker, all derived from one draw of the run's generator so
+  // that random_seed fixes crops and mirrors (for a given decode_threads).
+  const uint64_t seed = Context::get().rng()();
+  worker_rngs_.clear();
+  for (int w = 0; w < threads; ++w) {
+    std::seed_seq sequence{seed, static_cast<uint64_t>(w)};
+    worker_rngs_.emplace_back(sequence);
+  }
+  worker_items_.assign(threads, DecodedItem());
+  failures_in_a_row_ = 0;
+
+  begin();
+  prefetcher_ = std::make_unique<BatchPrefetcher>(prefetch_depth(), threads,
+                                                  [this](Batch* batch) { fill_batch(batch); });
+  prefetcher_->start();
+}
+
+void DecodingDataLayer::reshape(const BlobVec& bottom, const BlobVec& top) {
+  top[0]->reshape({batch_size_, item_shape_[0], item_shape_[1], item_shape_[2]});
+  if (top.size() > 1) top[1]->reshape({batch_size_});
+}
+
+void DecodingDataLayer::note_skipped(const std::string& name, const std::string& reason) {
+  const int64_t count = ++skipped_;
+  if (count <= kSkipsLoggedInFull) {
+    LOG(WARNING) << where() << "skipping " << name << ": " << reason;
+  } else if (count % 1000 == 0) {
+    LOG(WARNING) << where() << count << " unreadable items skipped so far (latest: " << name << ": " << reason << ")";
+  }
+}
+
+void DecodingDataLayer::fill_batch(Batch* batch) {
+  batch->data.resize(static_cast<size_t>(batch_size_) * item_size_);
+  batch->label.resize(batch_size_);
+  int filled = 0;
+  while (filled < batch_size_) {
+    if (prefetcher_->stopping()) return;
+    const int wanted = batch_size_ - filled;
+    pending_.resize(wanted);
+    for (auto& item : pending_) next_item(&item);
+    accepted_.assign(wanted, 0);
+    std::vector<std::string> reasons(wanted);
+    prefetcher_->parallel_for(wanted, [&](int i, int worker) {
+      DecodedItem& decoded = worker_items_[worker];
+      try {
+        decode(pending_[i], &decoded);
+        const PixelData& px = decoded.pixels;
+        if (std::vector<int>{px.channels, px.height, px.width} != source_shape_) {
+          reasons[i] = "its shape " + shape_string({px.channels, px.height, px.width}) + " differs from " +
+                       shape_string(source_shape_) + ", the shape of the first item";
+          return;
+        }
+        float* out = batch->data.data() + static_cast<size_t>(filled + i) * item_size_;
+        if (px.bytes) {
+          transformer_->transform(px.bytes, px.layout, px.channels, px.height, px.width, out, worker_rngs_[worker]);
+        } else {
+          transformer_->transform(px.floats, px.layout, px.channels, px.height, px.width, out, worker_rngs_[worker]);
+        }
+        batch->label[filled + i] = static_cast<float>(decoded.label);
+        accepted_[i] = 1;
+      } catch (const Error& e) {
+        reasons[i] = e.what();
+      }
+    });
+    // Close the gaps left by skipped items, keeping source order.
+    int next = filled;
+    for (int i = 0; i < wanted; ++i) {
+      if (!accepted_[i]) {
+        note_skipped(pending_[i].name, reasons[i]);
+        ++failures_in_a_row_;
+        HWGQ_REQUIRE(failures_in_a_row_ < source_size(),
+                     where() << "no readable item in a whole pass over the source (" << source_size() << " items)");
+        continue;
+      }
+      failures_in_a_row_ = 0;
+      if (next != filled + i) {
+        std::memmove(batch->data.data() + static_cast<size_t>(next) * item_size_,
+                     batch->data.data() + static_cast<size_t>(filled + i) * item_size_, item_size_ * sizeof(float));
+        batch->label[next] = batch->label[filled + i];
+      }
+      ++next;
+    }
+    filled = next;
+  }
+}
+
+void DecodingDataLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
+  prefetcher_->consume([&](const Batch& batch) {
+    std::copy(batch.data.begin(), batch.data.end(), top[0]->mutable_cpu_data());
+    if (top.size() > 1) std::copy(batch.label.begin(), batch.label.end(), top[1]->mutable_cpu_data());
+  });
+}
+
+}  // namespace hwgq
