@@ -13,20 +13,18 @@
 
 namespace hwgq {
 
+#ifdef HWGQ_WITH_CUDA
 namespace {
 // Whether to fill or scale a buffer on the GPU: where its newest copy is there, or where
 // both sides agree (or nothing is written yet) and the run is on the GPU. A GPU run then
 // never bounces parameters and gradients through the host.
 bool work_on_gpu(const SyncedMemory& memory) {
-#ifdef HWGQ_WITH_CUDA
   const SyncedMemory::Head head = memory.head();
   if (head == SyncedMemory::Head::AT_GPU) return true;
   return head != SyncedMemory::Head::AT_CPU && Context::get().mode() == Mode::GPU;
-#else
-  return false;
-#endif
 }
 }  // namespace
+#endif
 
 Blob::Blob(const std::vector<int>& shape) { reshape(shape); }
 
