@@ -47,6 +47,8 @@ void PoolingLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {
   } else {
     stride_h_ = stride_w_ = static_cast<int>(p.stride());
   }
+  // The proto fields are unsigned; values past INT_MAX would come out negative here.
+  HWGQ_REQUIRE(pad_h_ >= 0 && pad_w_ >= 0, at << "pad is out of range");
   HWGQ_REQUIRE(stride_h_ > 0 && stride_w_ > 0, at << "stride must be > 0, got " << stride_h_ << " x " << stride_w_);
   if (global_) {
     HWGQ_REQUIRE(pad_h_ == 0 && pad_w_ == 0 && stride_h_ == 1 && stride_w_ == 1,
