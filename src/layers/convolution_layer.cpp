@@ -138,7 +138,12 @@ void ConvolutionLayer::reshape(const BlobVec& bottom, const BlobVec& top) {
 // single-threaded GEMM each took 1.8 ms forward / 5.5 ms forward+backward, against 4.0 /
 // 9.9 ms for one image at a time with OpenBLAS's threads; AlexNet-sized layers were equal
 // or faster too. With fewer images than threads, threaded GEMM is the only parallelism.
-bool ConvolutionLayer::parallel_over_images(int threads) const { return threads > 1 && num_ >= threads; }
+// Tiny layers (under ~1M multiply-adds, far below any real net's) stay on one thread: a
+// parallel region costs more than it saves there, and stalls when the cores are busy.
+bool ConvolutionLayer::parallel_over_images(int threads) const {
+  const long long work = static_cast<long long>(num_) * num_output_ * filter_size() * out_spatial_;
+  return threads > 1 && num_ >= threads && work >= (1 << 20);
+}
 
 void ConvolutionLayer::ensure_scratch(int threads, bool weight_sums) {
   const size_t column_size = pointwise_ ? 0 : static_cast<size_t>(channels_) * geom_.kernel_h * geom_.kernel_w * out_spatial_;

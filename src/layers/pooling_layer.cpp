@@ -102,7 +102,7 @@ void PoolingLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
   if (is_max_) {
     int* argmax = top.size() == 1 ? argmax_.data() : nullptr;
     float* mask = top.size() > 1 ? top[1]->mutable_cpu_data() : nullptr;
-#pragma omp parallel for schedule(static) if (static_cast<long long>(planes) * in_plane > 4096)
+#pragma omp parallel for schedule(static) if (static_cast<long long>(planes) * in_plane > (1 << 15))
     for (int plane = 0; plane < planes; ++plane) {
       const float* xp = x + static_cast<size_t>(plane) * in_plane;
       const size_t out_offset = static_cast<size_t>(plane) * out_plane;
@@ -132,7 +132,7 @@ void PoolingLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
       }
     }
   } else {
-#pragma omp parallel for schedule(static) if (static_cast<long long>(planes) * in_plane > 4096)
+#pragma omp parallel for schedule(static) if (static_cast<long long>(planes) * in_plane > (1 << 15))
     for (int plane = 0; plane < planes; ++plane) {
       const float* xp = x + static_cast<size_t>(plane) * in_plane;
       float* yp = y + static_cast<size_t>(plane) * out_plane;
@@ -172,7 +172,7 @@ void PoolingLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& pro
   if (is_max_) {
     const int* argmax = top.size() == 1 ? argmax_.data() : nullptr;
     const float* mask = top.size() > 1 ? top[1]->cpu_data() : nullptr;
-#pragma omp parallel for schedule(static) if (static_cast<long long>(planes) * in_plane > 4096)
+#pragma omp parallel for schedule(static) if (static_cast<long long>(planes) * in_plane > (1 << 15))
     for (int plane = 0; plane < planes; ++plane) {
       float* dxp = dx + static_cast<size_t>(plane) * in_plane;
       const size_t out_offset = static_cast<size_t>(plane) * out_plane;
@@ -183,7 +183,7 @@ void PoolingLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& pro
       }
     }
   } else {
-#pragma omp parallel for schedule(static) if (static_cast<long long>(planes) * in_plane > 4096)
+#pragma omp parallel for schedule(static) if (static_cast<long long>(planes) * in_plane > (1 << 15))
     for (int plane = 0; plane < planes; ++plane) {
       float* dxp = dx + static_cast<size_t>(plane) * in_plane;
       const float* dyp = dy + static_cast<size_t>(plane) * out_plane;
