@@ -53,6 +53,30 @@ void read_pair(const std::string& where, const char* name, const char* pair,
   }
 }
 
+// Per-OpenMP-thread buffers: im2col columns and (threads after the first) weight-gradient
+// sums. Layers run one after another, so one set sized for the largest layer serves every
+// convolution the calling thread runs, instead of each layer of a deep net holding its own
+// (threads x columns, threads x weights). thread_local keeps nets driven from different
+// threads apart.
+struct Scratch {
+  std::vector<std::vector<float>> columns;
+  std::vector<std::vector<float>> weight_sums;
+
+  void reserve(int threads, size_t column_size, size_t weight_count) {
+    if (columns.size() < static_cast<size_t>(threads)) columns.resize(threads);
+    if (weight_sums.size() < static_cast<size_t>(threads)) weight_sums.resize(threads);
+    for (int t = 0; t < threads; ++t) {
+      if (columns[t].size() < column_size) columns[t].resize(column_size);
+      if (t > 0 && weight_sums[t].size() < weight_count) weight_sums[t].resize(weight_count);
+    }
+  }
+};
+
+Scratch& scratch() {
+  thread_local Scratch instance;
+  return instance;
+}
+
 }  // namespace
 
 void ConvolutionLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {
@@ -145,21 +169,6 @@ bool ConvolutionLayer::parallel_over_images(int threads) const {
   return threads > 1 && num_ >= threads && work >= (1 << 20);
 }
 
-void ConvolutionLayer::ensure_scratch(int threads, bool weight_sums) {
-  const size_t column_size = pointwise_ ? 0 : static_cast<size_t>(channels_) * geom_.kernel_h * geom_.kernel_w * out_spatial_;
-  if (columns_.size() < static_cast<size_t>(threads)) columns_.resize(threads);
-  for (int t = 0; t < threads; ++t) {
-    if (columns_[t].size() < column_size) columns_[t].resize(column_size);
-  }
-  if (weight_sums) {
-    const size_t weight_count = blobs_[0]->count();
-    if (weight_sums_.size() < static_cast<size_t>(threads)) weight_sums_.resize(threads);
-    for (int t = 1; t < threads; ++t) {
-      if (weight_sums_[t].size() < weight_count) weight_sums_[t].resize(weight_count);
-    }
-  }
-}
-
 void ConvolutionLayer::forward_image(const float* x, const float* w, const float* bias, float* y, float* col) const {
   const int kg = filter_size();
   const int og = num_output_ / group_;
@@ -221,17 +230,19 @@ void ConvolutionLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
   const size_t out_step = static_cast<size_t>(num_output_) * out_spatial_;
   const int threads = max_threads();
   const bool parallel = parallel_over_images(threads);
-  ensure_scratch(parallel ? threads : 1, false);
+  Scratch& buffers = scratch();
+  buffers.reserve(parallel ? threads : 1, column_size(), 0);
   if (parallel) {
     BlasSingleThreadScope single;
 #pragma omp parallel num_threads(threads)
     {
-      float* col = columns_[thread_id()].data();
+      float* col = buffers.columns[thread_id()].data();
 #pragma omp for schedule(static)
       for (int n = 0; n < num_; ++n) forward_image(x + n * in_step, w, bias, y + n * out_step, col);
     }
   } else {
-    for (int n = 0; n < num_; ++n) forward_image(x + n * in_step, w, bias, y + n * out_step, columns_[0].data());
+    float* col = buffers.columns[0].data();
+    for (int n = 0; n < num_; ++n) forward_image(x + n * in_step, w, bias, y + n * out_step, col);
   }
 }
 
@@ -262,7 +273,8 @@ void ConvolutionLayer::backward_cpu(const BlobVec& top, const std::vector<bool>&
   const size_t in_step = static_cast<size_t>(channels_) * geom_.height * geom_.width;
   const int threads = max_threads();
   const bool parallel = parallel_over_images(threads);
-  ensure_scratch(parallel ? threads : 1, want_dw && parallel);
+  Scratch& buffers = scratch();
+  buffers.reserve(parallel ? threads : 1, column_size(), want_dw && parallel ? blobs_[0]->count() : 0);
   if (parallel) {
     const int weight_count = blobs_[0]->count();
     int team = 1;
@@ -274,12 +286,12 @@ void ConvolutionLayer::backward_cpu(const BlobVec& top, const std::vector<bool>&
 #pragma omp single
       team = omp_get_num_threads();
 #endif
-      float* col = columns_[t].data();
+      float* col = buffers.columns[t].data();
       // The first thread adds straight into the diff, the others into their own sums,
       // which are added in thread order below so the result does not depend on timing.
       float* dw_t = nullptr;
       if (want_dw) {
-        dw_t = t == 0 ? dw : weight_sums_[t].data();
+        dw_t = t == 0 ? dw : buffers.weight_sums[t].data();
         if (t != 0) set(weight_count, 0.f, dw_t);
       }
 #pragma omp for schedule(static)
@@ -288,12 +300,12 @@ void ConvolutionLayer::backward_cpu(const BlobVec& top, const std::vector<bool>&
       }
     }
     if (want_dw) {
-      for (int t = 1; t < team; ++t) axpy(weight_count, 1.f, weight_sums_[t].data(), dw);
+      for (int t = 1; t < team; ++t) axpy(weight_count, 1.f, buffers.weight_sums[t].data(), dw);
     }
   } else {
+    float* col = buffers.columns[0].data();
     for (int n = 0; n < num_; ++n) {
-      backward_image(x + n * in_step, dy + n * out_step, w, dw, want_dx ? dx + n * in_step : nullptr,
-                     columns_[0].data());
+      backward_image(x + n * in_step, dy + n * out_step, w, dw, want_dx ? dx + n * in_step : nullptr, col);
     }
   }
 }
