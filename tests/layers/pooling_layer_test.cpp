@@ -89,6 +89,19 @@ TEST(PoolingLayer, DropsWindowStartingInPadding) {
   expect_values(y, {0.f / 9, (1 + 2 + 3) / 9.f, (4 + 8 + 12) / 9.f, (5 + 6 + 7 + 9 + 10 + 11 + 13 + 14 + 15) / 9.f});
 }
 
+// Kernel smaller than the stride without padding: ceil((5 - 1) / 3) + 1 = 3, but the third
+// window would start at 6, past the bottom. Caffe keeps it (an empty window, argmax -1);
+// hwgq applies the same drop rule as with padding, so every window sees an input.
+TEST(PoolingLayer, DropsEmptyWindowWithoutPadding) {
+  Blob x({1, 1, 1, 5}), y;
+  set_values(&x, {1, 2, 3, 4, 5});
+  PoolingLayer layer(pool_param("pool: MAX kernel_h: 1 kernel_w: 1 stride_h: 1 stride_w: 3"));
+  layer.setup({&x}, {&y});
+  layer.forward({&x}, {&y});
+  EXPECT_EQ(y.shape(), (std::vector<int>{1, 1, 1, 2}));
+  expect_values(y, {1, 4});
+}
+
 TEST(PoolingLayer, RectangularKernelStrideAndPad) {
   Blob x({1, 1, 3, 4}), y;
   for (int i = 0; i < 12; ++i) x.mutable_cpu_data()[i] = static_cast<float>(i);
