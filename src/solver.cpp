@@ -206,11 +206,8 @@ void Solver::solve(const std::string& resume_state) {
     LOG(INFO) << "Stopped at iteration " << iter_ << " on request";
     return;
   }
-  if (param_.display() && iter_ % param_.display() == 0) {
-    // The loss at the final weights, as the last display line.
-    float loss = net_->forward();
-    LOG(INFO) << "Iteration " << iter_ << ", loss = " << loss;
-  }
+  // No extra training-phase forward pass here for a last loss line: it would move the
+  // BatchNorm statistics away from the snapshot just written.
   if (param_.test_interval() && iter_ % param_.test_interval() == 0) test_all();
   LOG(INFO) << "Optimization Done.";
 }

@@ -15,6 +15,9 @@ const std::vector<Command>& command_table() {
       {"histogram", "histogram --model=M --weights=W [--iterations=N] [--output=DIR]",
        "plot each Quant layer's inputs against the half-wave Gaussian, levels and thresholds marked (SVG)",
        histogram},
+      {"binarize", "binarize --model=M --weights=W --output=DIR",
+       "export binary layers as plain layers holding alpha * sign(W), checked to give identical outputs",
+       binarize},
       {"device_query", "device_query", "list the GPUs this build can use", device_query},
       {"convert_imageset",
        "convert_imageset [--resize_height=H --resize_width=W --shuffle --encoded --encode_type=jpg|png --gray] "

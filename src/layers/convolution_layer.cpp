@@ -1,6 +1,6 @@
 #include "hwgq/layers/convolution_layer.hpp"
 
-#include <algorithm>
+#include <cstdint>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -53,12 +53,36 @@ void read_pair(const std::string& where, const char* name, const char* pair,
   }
 }
 
+// Per-OpenMP-thread buffers: im2col columns and (threads after the first) weight-gradient
+// sums. Layers run one after another, so one set sized for the largest layer serves every
+// convolution the calling thread runs, instead of each layer of a deep net holding its own
+// (threads x columns, threads x weights). thread_local keeps nets driven from different
+// threads apart.
+struct Scratch {
+  std::vector<std::vector<float>> columns;
+  std::vector<std::vector<float>> weight_sums;
+
+  void reserve(int threads, size_t column_size, size_t weight_count) {
+    if (columns.size() < static_cast<size_t>(threads)) columns.resize(threads);
+    if (weight_sums.size() < static_cast<size_t>(threads)) weight_sums.resize(threads);
+    for (int t = 0; t < threads; ++t) {
+      if (columns[t].size() < column_size) columns[t].resize(column_size);
+      if (t > 0 && weight_sums[t].size() < weight_count) weight_sums[t].resize(weight_count);
+    }
+  }
+};
+
+Scratch& scratch() {
+  thread_local Scratch instance;
+  return instance;
+}
+
 }  // namespace
 
 void ConvolutionLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {
   const ConvolutionParameter& p = param_.convolution_param();
   const std::string at = where();
-  HWGQ_REQUIRE(p.has_num_output() && p.num_output() > 0, at << "needs num_output > 0");
+  HWGQ_REQUIRE(p.has_num_output() && p.num_output() > 0 && p.num_output() <= INT32_MAX, at << "needs num_output > 0");
   HWGQ_REQUIRE(p.axis() == 1 || p.axis() == -3, at << "supports only axis 1 (N x C x H x W), got axis " << p.axis());
   HWGQ_REQUIRE(bottom[0]->num_axes() == 4,
                at << "needs a 4-d bottom (N x C x H x W), got " << bottom[0]->shape_string());
@@ -80,6 +104,8 @@ void ConvolutionLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {
                at << "kernel size must be > 0, got " << geom_.kernel_h << " x " << geom_.kernel_w);
   HWGQ_REQUIRE(geom_.stride_h > 0 && geom_.stride_w > 0,
                at << "stride must be > 0, got " << geom_.stride_h << " x " << geom_.stride_w);
+  // The proto fields are unsigned; values past INT_MAX would come out negative here.
+  HWGQ_REQUIRE(geom_.pad_h >= 0 && geom_.pad_w >= 0, at << "pad is out of range");
   HWGQ_REQUIRE(geom_.dilation_h > 0 && geom_.dilation_w > 0,
                at << "dilation must be > 0, got " << geom_.dilation_h << " x " << geom_.dilation_w);
   HWGQ_REQUIRE(group_ > 0, at << "group must be > 0");
@@ -132,21 +158,15 @@ void ConvolutionLayer::reshape(const BlobVec& bottom, const BlobVec& top) {
   top[0]->reshape({num_, num_output_, out_h, out_w});
 }
 
-bool ConvolutionLayer::parallel_over_images(int threads) const { return threads > 1 && num_ >= threads; }
-
-void ConvolutionLayer::ensure_scratch(int threads, bool weight_sums) {
-  const size_t column_size = pointwise_ ? 0 : static_cast<size_t>(channels_) * geom_.kernel_h * geom_.kernel_w * out_spatial_;
-  if (columns_.size() < static_cast<size_t>(threads)) columns_.resize(threads);
-  for (int t = 0; t < threads; ++t) {
-    if (columns_[t].size() < column_size) columns_[t].resize(column_size);
-  }
-  if (weight_sums) {
-    const size_t weight_count = blobs_[0]->count();
-    if (weight_sums_.size() < static_cast<size_t>(threads)) weight_sums_.resize(threads);
-    for (int t = 1; t < threads; ++t) {
-      if (weight_sums_[t].size() < weight_count) weight_sums_[t].resize(weight_count);
-    }
-  }
+// Measured on 2 cores (batch 64, 20->50 channels, 12x12, 5x5): images over threads with a
+// single-threaded GEMM each took 1.8 ms forward / 5.5 ms forward+backward, against 4.0 /
+// 9.9 ms for one image at a time with OpenBLAS's threads; AlexNet-sized layers were equal
+// or faster too. With fewer images than threads, threaded GEMM is the only parallelism.
+// Tiny layers (under ~1M multiply-adds, far below any real net's) stay on one thread: a
+// parallel region costs more than it saves there, and stalls when the cores are busy.
+bool ConvolutionLayer::parallel_over_images(int threads) const {
+  const long long work = static_cast<long long>(num_) * num_output_ * filter_size() * out_spatial_;
+  return threads > 1 && num_ >= threads && work >= (1 << 20);
 }
 
 void ConvolutionLayer::forward_image(const float* x, const float* w, const float* bias, float* y, float* col) const {
@@ -210,17 +230,19 @@ void ConvolutionLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
   const size_t out_step = static_cast<size_t>(num_output_) * out_spatial_;
   const int threads = max_threads();
   const bool parallel = parallel_over_images(threads);
-  ensure_scratch(parallel ? threads : 1, false);
+  Scratch& buffers = scratch();
+  buffers.reserve(parallel ? threads : 1, column_size(), 0);
   if (parallel) {
     BlasSingleThreadScope single;
 #pragma omp parallel num_threads(threads)
     {
-      float* col = columns_[thread_id()].data();
+      float* col = buffers.columns[thread_id()].data();
 #pragma omp for schedule(static)
       for (int n = 0; n < num_; ++n) forward_image(x + n * in_step, w, bias, y + n * out_step, col);
     }
   } else {
-    for (int n = 0; n < num_; ++n) forward_image(x + n * in_step, w, bias, y + n * out_step, columns_[0].data());
+    float* col = buffers.columns[0].data();
+    for (int n = 0; n < num_; ++n) forward_image(x + n * in_step, w, bias, y + n * out_step, col);
   }
 }
 
@@ -251,7 +273,8 @@ void ConvolutionLayer::backward_cpu(const BlobVec& top, const std::vector<bool>&
   const size_t in_step = static_cast<size_t>(channels_) * geom_.height * geom_.width;
   const int threads = max_threads();
   const bool parallel = parallel_over_images(threads);
-  ensure_scratch(parallel ? threads : 1, want_dw && parallel);
+  Scratch& buffers = scratch();
+  buffers.reserve(parallel ? threads : 1, column_size(), want_dw && parallel ? blobs_[0]->count() : 0);
   if (parallel) {
     const int weight_count = blobs_[0]->count();
     int team = 1;
@@ -263,12 +286,12 @@ void ConvolutionLayer::backward_cpu(const BlobVec& top, const std::vector<bool>&
 #pragma omp single
       team = omp_get_num_threads();
 #endif
-      float* col = columns_[t].data();
+      float* col = buffers.columns[t].data();
       // The first thread adds straight into the diff, the others into their own sums,
       // which are added in thread order below so the result does not depend on timing.
       float* dw_t = nullptr;
       if (want_dw) {
-        dw_t = t == 0 ? dw : weight_sums_[t].data();
+        dw_t = t == 0 ? dw : buffers.weight_sums[t].data();
         if (t != 0) set(weight_count, 0.f, dw_t);
       }
 #pragma omp for schedule(static)
@@ -277,12 +300,12 @@ void ConvolutionLayer::backward_cpu(const BlobVec& top, const std::vector<bool>&
       }
     }
     if (want_dw) {
-      for (int t = 1; t < team; ++t) axpy(weight_count, 1.f, weight_sums_[t].data(), dw);
+      for (int t = 1; t < team; ++t) axpy(weight_count, 1.f, buffers.weight_sums[t].data(), dw);
     }
   } else {
+    float* col = buffers.columns[0].data();
     for (int n = 0; n < num_; ++n) {
-      backward_image(x + n * in_step, dy + n * out_step, w, dw, want_dx ? dx + n * in_step : nullptr,
-                     columns_[0].data());
+      backward_image(x + n * in_step, dy + n * out_step, w, dw, want_dx ? dx + n * in_step : nullptr, col);
     }
   }
 }

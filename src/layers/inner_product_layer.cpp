@@ -1,5 +1,7 @@
 #include "hwgq/layers/inner_product_layer.hpp"
 
+#include <cstdint>
+
 #include "hwgq/filler.hpp"
 #include "hwgq/layers/param_blobs.hpp"
 #include "hwgq/math/blas.hpp"
@@ -9,7 +11,7 @@ namespace hwgq {
 void InnerProductLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {
   const InnerProductParameter& p = param_.inner_product_param();
   const std::string at = where();
-  HWGQ_REQUIRE(p.has_num_output() && p.num_output() > 0, at << "needs num_output > 0");
+  HWGQ_REQUIRE(p.has_num_output() && p.num_output() > 0 && p.num_output() <= INT32_MAX, at << "needs num_output > 0");
   num_output_ = static_cast<int>(p.num_output());
   bias_term_ = p.bias_term();
   transpose_ = p.transpose();

@@ -47,6 +47,8 @@ void PoolingLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {
   } else {
     stride_h_ = stride_w_ = static_cast<int>(p.stride());
   }
+  // The proto fields are unsigned; values past INT_MAX would come out negative here.
+  HWGQ_REQUIRE(pad_h_ >= 0 && pad_w_ >= 0, at << "pad is out of range");
   HWGQ_REQUIRE(stride_h_ > 0 && stride_w_ > 0, at << "stride must be > 0, got " << stride_h_ << " x " << stride_w_);
   if (global_) {
     HWGQ_REQUIRE(pad_h_ == 0 && pad_w_ == 0 && stride_h_ == 1 && stride_w_ == 1,
@@ -100,7 +102,7 @@ void PoolingLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
   if (is_max_) {
     int* argmax = top.size() == 1 ? argmax_.data() : nullptr;
     float* mask = top.size() > 1 ? top[1]->mutable_cpu_data() : nullptr;
-#pragma omp parallel for schedule(static) if (static_cast<long long>(planes) * in_plane > 4096)
+#pragma omp parallel for schedule(static) if (static_cast<long long>(planes) * in_plane > (1 << 15))
     for (int plane = 0; plane < planes; ++plane) {
       const float* xp = x + static_cast<size_t>(plane) * in_plane;
       const size_t out_offset = static_cast<size_t>(plane) * out_plane;
@@ -130,7 +132,7 @@ void PoolingLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
       }
     }
   } else {
-#pragma omp parallel for schedule(static) if (static_cast<long long>(planes) * in_plane > 4096)
+#pragma omp parallel for schedule(static) if (static_cast<long long>(planes) * in_plane > (1 << 15))
     for (int plane = 0; plane < planes; ++plane) {
       const float* xp = x + static_cast<size_t>(plane) * in_plane;
       float* yp = y + static_cast<size_t>(plane) * out_plane;
@@ -170,7 +172,7 @@ void PoolingLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& pro
   if (is_max_) {
     const int* argmax = top.size() == 1 ? argmax_.data() : nullptr;
     const float* mask = top.size() > 1 ? top[1]->cpu_data() : nullptr;
-#pragma omp parallel for schedule(static) if (static_cast<long long>(planes) * in_plane > 4096)
+#pragma omp parallel for schedule(static) if (static_cast<long long>(planes) * in_plane > (1 << 15))
     for (int plane = 0; plane < planes; ++plane) {
       float* dxp = dx + static_cast<size_t>(plane) * in_plane;
       const size_t out_offset = static_cast<size_t>(plane) * out_plane;
@@ -181,7 +183,7 @@ void PoolingLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& pro
       }
     }
   } else {
-#pragma omp parallel for schedule(static) if (static_cast<long long>(planes) * in_plane > 4096)
+#pragma omp parallel for schedule(static) if (static_cast<long long>(planes) * in_plane > (1 << 15))
     for (int plane = 0; plane < planes; ++plane) {
       float* dxp = dx + static_cast<size_t>(plane) * in_plane;
       const float* dyp = dy + static_cast<size_t>(plane) * out_plane;

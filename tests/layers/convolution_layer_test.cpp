@@ -169,6 +169,51 @@ TEST(ConvolutionLayer, GradientsPaddedStridedDilatedGrouped) {
   }
 }
 
+// A batch large enough to be spread over threads (per-thread columns and weight-gradient
+// sums) must give what the images give one at a time.
+TEST(ConvolutionLayer, BatchEqualsImagesOneAtATime) {
+  for (const char* text : {"num_output: 16 kernel_size: 3 pad: 1 group: 2", "num_output: 64 kernel_size: 1"}) {
+    SCOPED_TRACE(text);
+    const bool pointwise = std::string(text).find("kernel_size: 1") != std::string::npos;
+    const int channels = pointwise ? 64 : 16, size = pointwise ? 8 : 16;
+    Blob x({4, channels, size, size}), y;
+    fill_random(&x, 17);
+    ConvolutionLayer layer(conv_param(std::string(text) + " weight_filler { type: \"xavier\" } bias_filler { type: "
+                                                          "\"uniform\" }"));
+    layer.setup({&x}, {&y});
+    layer.forward({&x}, {&y});
+    fill_random(&y, 19);
+    std::copy(y.cpu_data(), y.cpu_data() + y.count(), y.mutable_cpu_diff());
+    layer.forward({&x}, {&y});
+    for (auto& b : layer.blobs()) b->set_diff(0.f);
+    layer.backward({&y}, {true}, {&x});
+    const std::vector<float> top(y.cpu_data(), y.cpu_data() + y.count());
+    const std::vector<float> dtop(y.cpu_diff(), y.cpu_diff() + y.count());
+    const std::vector<float> dx(x.cpu_diff(), x.cpu_diff() + x.count());
+    std::vector<std::vector<float>> dparams;
+    for (auto& b : layer.blobs()) {
+      dparams.emplace_back(b->cpu_diff(), b->cpu_diff() + b->count());
+      b->set_diff(0.f);
+    }
+
+    const int in_step = x.count(1), out_step = y.count(1);
+    Blob xi({1, channels, size, size}), yi;
+    for (int n = 0; n < 4; ++n) {
+      std::copy(x.cpu_data() + n * in_step, x.cpu_data() + (n + 1) * in_step, xi.mutable_cpu_data());
+      layer.forward({&xi}, {&yi});
+      for (int i = 0; i < out_step; ++i) ASSERT_NEAR(yi.cpu_data()[i], top[n * out_step + i], 1e-4f) << "top " << n;
+      std::copy(dtop.begin() + n * out_step, dtop.begin() + (n + 1) * out_step, yi.mutable_cpu_diff());
+      layer.backward({&yi}, {true}, {&xi});
+      for (int i = 0; i < in_step; ++i) ASSERT_NEAR(xi.cpu_diff()[i], dx[n * in_step + i], 1e-4f) << "bottom diff " << n;
+    }
+    for (size_t b = 0; b < dparams.size(); ++b) {
+      for (size_t i = 0; i < dparams[b].size(); ++i) {
+        ASSERT_NEAR(layer.blobs()[b]->cpu_diff()[i], dparams[b][i], 1e-3f) << "param " << b << " element " << i;
+      }
+    }
+  }
+}
+
 TEST(ConvolutionLayer, ParameterGradientsAccumulate) {
   Blob x({2, 2, 4, 4}), y;
   fill_random(&x, 3);

@@ -89,6 +89,19 @@ TEST(PoolingLayer, DropsWindowStartingInPadding) {
   expect_values(y, {0.f / 9, (1 + 2 + 3) / 9.f, (4 + 8 + 12) / 9.f, (5 + 6 + 7 + 9 + 10 + 11 + 13 + 14 + 15) / 9.f});
 }
 
+// Kernel smaller than the stride without padding: ceil((5 - 1) / 3) + 1 = 3, but the third
+// window would start at 6, past the bottom. Caffe keeps it (an empty window, argmax -1);
+// hwgq applies the same drop rule as with padding, so every window sees an input.
+TEST(PoolingLayer, DropsEmptyWindowWithoutPadding) {
+  Blob x({1, 1, 1, 5}), y;
+  set_values(&x, {1, 2, 3, 4, 5});
+  PoolingLayer layer(pool_param("pool: MAX kernel_h: 1 kernel_w: 1 stride_h: 1 stride_w: 3"));
+  layer.setup({&x}, {&y});
+  layer.forward({&x}, {&y});
+  EXPECT_EQ(y.shape(), (std::vector<int>{1, 1, 1, 2}));
+  expect_values(y, {1, 4});
+}
+
 TEST(PoolingLayer, RectangularKernelStrideAndPad) {
   Blob x({1, 1, 3, 4}), y;
   for (int i = 0; i < 12; ++i) x.mutable_cpu_data()[i] = static_cast<float>(i);
@@ -115,6 +128,39 @@ TEST(PoolingLayer, GlobalPoolingOddShape) {
       const float expected = std::string(method) == "MAX" ? *std::max_element(p, p + 35)
                                                           : std::accumulate(p, p + 35, 0.f) / 35.f;
       EXPECT_NEAR(y.cpu_data()[plane], expected, 1e-5f) << method << " plane " << plane;
+    }
+  }
+}
+
+// Direct evaluation of Caffe's window rules, for a bottom large enough that the planes are
+// spread over threads.
+TEST(PoolingLayer, MatchesReferenceOnLargerInput) {
+  Blob x({4, 16, 24, 23}), y;
+  fill_distinct(&x, 13);
+  for (const char* method : {"MAX", "AVE"}) {
+    PoolingLayer layer(pool_param(std::string("pool: ") + method + " kernel_size: 3 stride: 2 pad: 1"));
+    layer.setup({&x}, {&y});
+    layer.forward({&x}, {&y});
+    // Height: ceil((24 + 2 - 3) / 2) + 1 = 13 (the last window, rows [23, 26), keeps one
+    // real row); width: ceil((23 + 2 - 3) / 2) + 1 = 12.
+    ASSERT_EQ(y.shape(), (std::vector<int>{4, 16, 13, 12}));
+    for (int plane = 0; plane < 64; ++plane) {
+      const float* p = x.cpu_data() + plane * 24 * 23;
+      for (int ph = 0; ph < 13; ++ph) {
+        for (int pw = 0; pw < 12; ++pw) {
+          const int hs = 2 * ph - 1, ws = 2 * pw - 1;
+          const int he = std::min(hs + 3, 24 + 1), we = std::min(ws + 3, 23 + 1);
+          float best = -FLT_MAX, sum = 0;
+          for (int h = std::max(hs, 0); h < std::min(he, 24); ++h) {
+            for (int w = std::max(ws, 0); w < std::min(we, 23); ++w) {
+              best = std::max(best, p[h * 23 + w]);
+              sum += p[h * 23 + w];
+            }
+          }
+          const float expected = std::string(method) == "MAX" ? best : sum / ((he - hs) * (we - ws));
+          ASSERT_NEAR(y.cpu_data()[(plane * 13 + ph) * 12 + pw], expected, 1e-4f) << method << " " << plane;
+        }
+      }
     }
   }
 }

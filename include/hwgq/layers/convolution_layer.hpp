@@ -37,12 +37,14 @@ class ConvolutionLayer : public Layer {
 
   // Weights per filter: (C / group) * kernel_h * kernel_w.
   int filter_size() const { return channels_ / group_ * geom_.kernel_h * geom_.kernel_w; }
+  // Floats in one image's im2col matrix (none for pointwise kernels, which use the image).
+  size_t column_size() const {
+    return pointwise_ ? 0 : static_cast<size_t>(channels_) * geom_.kernel_h * geom_.kernel_w * out_spatial_;
+  }
 
  private:
   void forward_image(const float* x, const float* w, const float* bias, float* y, float* col) const;
   void backward_image(const float* x, const float* dy, const float* w, float* dw, float* dx, float* col) const;
-  // Per-thread scratch: im2col columns and (threads after the first) weight-gradient sums.
-  void ensure_scratch(int threads, bool weight_sums);
   // Whether to spread images over OpenMP threads (each with a single-threaded GEMM) rather
   // than run one image at a time with a threaded GEMM.
   bool parallel_over_images(int threads) const;
@@ -56,9 +58,6 @@ class ConvolutionLayer : public Layer {
   Conv2dGeometry geom_{};
   int num_ = 0;
   int out_spatial_ = 0;
-
-  std::vector<std::vector<float>> columns_;
-  std::vector<std::vector<float>> weight_sums_;
 };
 
 }  // namespace hwgq

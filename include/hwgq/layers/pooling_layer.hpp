@@ -1,9 +1,11 @@
 // Spatial max / average pooling (Caffe's Pooling, pooling_param) on N x C x H x W blobs,
 // with Caffe's output size: pooled = ceil((H + 2 pad - kernel) / stride) + 1 (floor with
-// round_mode: FLOOR), minus one when the last window would start inside the bottom/right
-// padding. AVE divides by the window clipped to the padded extent, so padding counts as
-// zeros; MAX records the position of each maximum for backward (in a second top, as the
-// flat index h * W + w, when the prototxt names one).
+// round_mode: FLOOR), minus one when the last window would start at or past the end of the
+// bottom (Caffe applies this only with padding; without it, the dropped window would be
+// empty, which Caffe turns into -FLT_MAX and an invalid argmax). AVE divides by the window
+// clipped to the padded extent, so padding counts as zeros; MAX records the position of
+// each maximum for backward (in a second top, as the flat index h * W + w, when the
+// prototxt names one).
 #pragma once
 
 #include <vector>
