@@ -69,3 +69,11 @@ void ConvolutionDesc::set(int pad_h, int pad_w, int stride_h, int stride_w, int 
 }
 
 }  // namespace hwgq::cudnn
+
+namespace hwgq::cudnn {
+
+void ConvolutionDesc::set_math_type(cudnnMathType_t math) {
+  HWGQ_CUDNN_CHECK(cudnnSetConvolutionMathType(desc_, math));
+}
+
+}  // namespace hwgq::cudnn

@@ -1,6 +1,7 @@
 // Per-device CUDA state, created on first use on each device and kept for the life of the
 // process. The handles are deliberately never destroyed: at exit the CUDA runtime may
 // already be torn down when static destructors run, and destroying a handle then crashes.
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <vector>
@@ -32,6 +33,8 @@ struct DeviceState {
   cudaStream_t copy = nullptr;
   void* workspace = nullptr;
   size_t workspace_bytes = 0;
+  float* ones = nullptr;
+  int ones_count = 0;
   int multiprocessors = 0;
 };
 
@@ -89,6 +92,21 @@ void* workspace(size_t bytes) {
     s.workspace_bytes = bytes;
   }
   return s.workspace;
+}
+
+const float* ones(int n) {
+  DeviceState& s = state();
+  if (n > s.ones_count) {
+    if (s.ones) HWGQ_CUDA_CHECK(cudaFree(s.ones));
+    s.ones = nullptr;
+    s.ones_count = 0;
+    // Round up so that a net's growing batch sizes do not reallocate each time.
+    const int count = std::max(n, 1024);
+    HWGQ_CUDA_CHECK(cudaMalloc(&s.ones, sizeof(float) * size_t(count)));
+    gpu_set(count, 1.f, s.ones);
+    s.ones_count = count;
+  }
+  return s.ones;
 }
 
 int multiprocessor_count() {

@@ -60,6 +60,10 @@ cudaStream_t copy_stream();
 // valid until the next call that asks for more.
 void* workspace(size_t bytes);
 
+// A device vector of at least n ones (for bias sums and broadcasts through cuBLAS), per
+// device, grown on demand; valid until the next call asks for more.
+const float* ones(int n);
+
 // The multiprocessor count of the current device (cached), for sizing reductions.
 int multiprocessor_count();
 

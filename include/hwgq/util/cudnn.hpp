@@ -63,6 +63,8 @@ class ConvolutionDesc {
   // Cross-correlation (what Caffe and every CNN framework call convolution) in float, with
   // `group` filter groups; TF32 tensor cores only when hwgq::set_gpu_tf32(true) was called.
   void set(int pad_h, int pad_w, int stride_h, int stride_w, int dilation_h, int dilation_w, int group);
+  // The math type an algorithm was found with (cuDNN wants the pair to match).
+  void set_math_type(cudnnMathType_t math);
   operator cudnnConvolutionDescriptor_t() const { return desc_; }
 
  private:
