@@ -82,6 +82,8 @@ void upload_async(void* device_dst, const void* host_src, size_t bytes) {
 
 void wait_for_uploads() { check_cuda(cudaStreamSynchronize(cuda::copy_stream()), "waiting for uploads"); }
 
+void device_synchronize() { check_cuda(cudaDeviceSynchronize(), "waiting for the GPU"); }
+
 int device_count() {
   int count = 0;
   if (cudaGetDeviceCount(&count) != cudaSuccess) {
@@ -136,6 +138,7 @@ void* pinned_malloc(size_t bytes) {
 void pinned_free(void* ptr) { std::free(ptr); }
 void upload_async(void*, const void*, size_t) { no_cuda(); }
 void wait_for_uploads() {}
+void device_synchronize() {}
 int device_count() { return 0; }
 void select_device(int device) {
   HWGQ_FAIL("--gpu=" << device << " asked for a GPU, but this hwgq was built without CUDA");

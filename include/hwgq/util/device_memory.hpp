@@ -24,6 +24,8 @@ void pinned_free(void* ptr);
 void upload_async(void* device_dst, const void* host_src, size_t bytes);
 // Blocks until every upload_async issued so far has landed.
 void wait_for_uploads();
+// Blocks until all GPU work issued so far has finished (timing); no-op without CUDA.
+void device_synchronize();
 
 // Number of usable GPUs; 0 in a build without CUDA or on a machine without one.
 int device_count();
