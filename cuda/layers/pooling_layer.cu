@@ -13,6 +13,8 @@ namespace hwgq {
 
 namespace {
 
+// Index arithmetic in 32 bits: blob counts stay below 2^31, and 64-bit division costs
+// several times more.
 struct PoolShape {
   int height, width, pooled_h, pooled_w;
   int kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w;
@@ -21,9 +23,10 @@ struct PoolShape {
 // The first maximum in row-major order wins ties; NaN never wins (as on the CPU).
 __global__ void max_forward_kernel(int64_t n, PoolShape p, const float* x, float* y, int* argmax, float* mask) {
   HWGQ_KERNEL_LOOP(o, n) {
-    const int pw = static_cast<int>(o % p.pooled_w);
-    const int ph = static_cast<int>((o / p.pooled_w) % p.pooled_h);
-    const int64_t plane = o / (int64_t(p.pooled_w) * p.pooled_h);
+    const unsigned u = static_cast<unsigned>(o);
+    const int pw = static_cast<int>(u % unsigned(p.pooled_w));
+    const int ph = static_cast<int>((u / unsigned(p.pooled_w)) % unsigned(p.pooled_h));
+    const int64_t plane = u / unsigned(p.pooled_w * p.pooled_h);
     const float* xp = x + plane * p.height * p.width;
     const int h0 = max(ph * p.stride_h - p.pad_h, 0);
     const int h1 = min(ph * p.stride_h - p.pad_h + p.kernel_h, p.height);
@@ -49,9 +52,10 @@ __global__ void max_forward_kernel(int64_t n, PoolShape p, const float* x, float
 // The divisor counts padded positions inside the padded extent (padding acts as zeros).
 __global__ void ave_forward_kernel(int64_t n, PoolShape p, const float* x, float* y) {
   HWGQ_KERNEL_LOOP(o, n) {
-    const int pw = static_cast<int>(o % p.pooled_w);
-    const int ph = static_cast<int>((o / p.pooled_w) % p.pooled_h);
-    const int64_t plane = o / (int64_t(p.pooled_w) * p.pooled_h);
+    const unsigned u = static_cast<unsigned>(o);
+    const int pw = static_cast<int>(u % unsigned(p.pooled_w));
+    const int ph = static_cast<int>((u / unsigned(p.pooled_w)) % unsigned(p.pooled_h));
+    const int64_t plane = u / unsigned(p.pooled_w * p.pooled_h);
     const float* xp = x + plane * p.height * p.width;
     const int hs = ph * p.stride_h - p.pad_h;
     const int he = min(hs + p.kernel_h, p.height + p.pad_h);
@@ -78,9 +82,10 @@ __device__ inline int last_window(int h, int stride, int pad, int pooled) { retu
 __global__ void max_backward_kernel(int64_t n, PoolShape p, const float* dy, const int* argmax, const float* mask,
                                     float* dx) {
   HWGQ_KERNEL_LOOP(i, n) {
-    const int w = static_cast<int>(i % p.width);
-    const int h = static_cast<int>((i / p.width) % p.height);
-    const int64_t plane = i / (int64_t(p.width) * p.height);
+    const unsigned u = static_cast<unsigned>(i);
+    const int w = static_cast<int>(u % unsigned(p.width));
+    const int h = static_cast<int>((u / unsigned(p.width)) % unsigned(p.height));
+    const int64_t plane = u / unsigned(p.width * p.height);
     const int at = h * p.width + w;
     const int64_t out = plane * p.pooled_h * p.pooled_w;
     const int ph0 = first_window(h, p.kernel_h, p.stride_h, p.pad_h);
@@ -101,9 +106,10 @@ __global__ void max_backward_kernel(int64_t n, PoolShape p, const float* dy, con
 
 __global__ void ave_backward_kernel(int64_t n, PoolShape p, const float* dy, float* dx) {
   HWGQ_KERNEL_LOOP(i, n) {
-    const int w = static_cast<int>(i % p.width);
-    const int h = static_cast<int>((i / p.width) % p.height);
-    const int64_t plane = i / (int64_t(p.width) * p.height);
+    const unsigned u = static_cast<unsigned>(i);
+    const int w = static_cast<int>(u % unsigned(p.width));
+    const int h = static_cast<int>((u / unsigned(p.width)) % unsigned(p.height));
+    const int64_t plane = u / unsigned(p.width * p.height);
     const int64_t out = plane * p.pooled_h * p.pooled_w;
     const int ph0 = first_window(h, p.kernel_h, p.stride_h, p.pad_h);
     const int ph1 = last_window(h, p.stride_h, p.pad_h, p.pooled_h);

@@ -8,17 +8,18 @@ namespace hwgq {
 
 namespace {
 
+// Blob counts stay below 2^31: 32-bit division is enough and much cheaper than 64-bit.
 __global__ void scale_forward_kernel(int64_t n, int dim, int inner, const float* x, const float* s, const float* b,
                                      float* y) {
   HWGQ_KERNEL_LOOP(i, n) {
-    const int d = static_cast<int>((i / inner) % dim);
+    const int d = static_cast<int>((static_cast<unsigned>(i) / unsigned(inner)) % unsigned(dim));
     y[i] = x[i] * s[d] + (b ? b[d] : 0.f);
   }
 }
 
 __global__ void scale_backward_kernel(int64_t n, int dim, int inner, const float* dy, const float* s, float* dx) {
   HWGQ_KERNEL_LOOP(i, n) {
-    const int d = static_cast<int>((i / inner) % dim);
+    const int d = static_cast<int>((static_cast<unsigned>(i) / unsigned(inner)) % unsigned(dim));
     dx[i] = dy[i] * s[d];
   }
 }

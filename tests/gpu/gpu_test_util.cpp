@@ -23,6 +23,11 @@ std::string gpu_unavailable_reason() {
   return {};
 }
 
+bool gpu_tests_required() {
+  const char* required = std::getenv("HWGQ_GPU_TESTS_REQUIRED");
+  return required && std::string(required) == "1";
+}
+
 void fill_gaussian(Blob* blob, uint64_t seed, float mean, float stddev) {
   std::mt19937_64 gen(seed);
   std::normal_distribution<float> dist(mean, stddev);

@@ -23,10 +23,17 @@ namespace hwgq::test {
 // Empty when GPU tests can run; otherwise why not.
 std::string gpu_unavailable_reason();
 
+// Whether HWGQ_GPU_TESTS_REQUIRED=1 is set (scripts/gpu_check.sh sets it): then a missing
+// GPU fails the tests instead of skipping them, so a GPU run cannot pass by skipping.
+bool gpu_tests_required();
+
 #define HWGQ_REQUIRE_GPU()                                                        \
   do {                                                                            \
     const std::string hwgq_gpu_reason_ = ::hwgq::test::gpu_unavailable_reason(); \
-    if (!hwgq_gpu_reason_.empty()) GTEST_SKIP() << hwgq_gpu_reason_;              \
+    if (!hwgq_gpu_reason_.empty()) {                                              \
+      if (::hwgq::test::gpu_tests_required()) FAIL() << hwgq_gpu_reason_;         \
+      GTEST_SKIP() << hwgq_gpu_reason_;                                           \
+    }                                                                             \
   } while (0)
 
 // Sets the run mode for a scope; the previous mode comes back at its end.
