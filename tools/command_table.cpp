@@ -6,8 +6,9 @@ const std::vector<Command>& command_table() {
   static const std::vector<Command> table = {
       {"train", "train --solver=S [--weights=W | --snapshot=X] [--gpu=N]",
        "train a net; --weights fine-tunes from weights, --snapshot resumes a .solverstate", train},
-      {"test", "test --model=M --weights=W --iterations=N [--gpu=N]",
-       "evaluate a net's outputs (accuracy, loss) over N batches of its TEST phase", test},
+      {"test", "test --model=M --weights=W [--iterations=N | --iterations=0] [--gpu=N]",
+       "evaluate a net's outputs (accuracy, loss) over N batches of its TEST phase; --iterations=0 covers "
+       "its data source once", test},
       {"time", "time --model=M --iterations=N [--batch=B] [--phase=TRAIN|TEST] [--gpu=N]",
        "time forward and backward per layer, and the total", time},
       {"quantizer", "quantizer [--bits=B | --levels=K] [--method=uniform|lloyd] [--print_param]",
@@ -25,6 +26,8 @@ const std::vector<Command>& command_table() {
        "write the images of a \"path label\" list into a new LMDB of Datums", convert_imageset},
       {"compute_image_mean", "compute_image_mean DB [OUTPUT.binaryproto]",
        "the mean image of an LMDB, for transform_param.mean_file", compute_image_mean},
+      {"convert", "convert --input=X --output=Y [--to=text|binary] [--type=net|blob|solverstate|solver]",
+       "rewrite a .caffemodel, .binaryproto or .solverstate as text protobuf, or text back as binary", convert},
   };
   return table;
 }

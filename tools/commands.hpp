@@ -34,5 +34,6 @@ int quantizer(const std::vector<std::string>& args);
 int run_quantizer_from_samples(const std::vector<float>& samples, const std::string& source);
 int convert_imageset(const std::vector<std::string>& args);
 int compute_image_mean(const std::vector<std::string>& args);
+int convert(const std::vector<std::string>& args);
 
 }  // namespace hwgq::cli

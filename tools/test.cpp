@@ -1,6 +1,6 @@
 #include <glog/logging.h>
 
-#include <iomanip>
+#include <iostream>
 #include <sstream>
 
 #include "commands.hpp"
@@ -9,9 +9,40 @@
 
 namespace hwgq::cli {
 
+namespace {
+
+// The batches that cover the net's data source once: ceil(items / batch) of the first
+// data layer that knows its source size. Logs what it found.
+int one_pass_iterations(const Net& net) {
+  for (size_t i = 0; i < net.layers().size(); ++i) {
+    const Layer& layer = *net.layers()[i];
+    const int64_t items = layer.source_size();
+    if (items < 0 || net.top_vecs(i).empty()) continue;
+    const int64_t batch = net.top_vecs(i)[0]->shape(0);
+    HWGQ_REQUIRE(batch > 0, "layer \"" << layer.name() << "\" has batch size 0");
+    const int64_t iterations = (items + batch - 1) / batch;
+    HWGQ_REQUIRE(iterations <= INT32_MAX, "layer \"" << layer.name() << "\": " << items << " items are too many");
+    LOG(INFO) << "One pass over the " << items << " items of layer \"" << layer.name() << "\": " << iterations
+              << " batches of " << batch;
+    if (items % batch != 0) {
+      // The source wraps around, so the last batch repeats items from its start.
+      LOG(WARNING) << "the last batch repeats " << (iterations * batch - items) << " of the first items ("
+                   << items << " is not a multiple of the batch size " << batch
+                   << "); choose a batch size that divides it for exact figures";
+    }
+    return static_cast<int>(iterations);
+  }
+  HWGQ_FAIL("--iterations=0 (one pass over the data) needs a data layer that knows its source size "
+            "(Data, ImageData or IdxData) in the net's "
+            << (net.phase() == TRAIN ? "TRAIN" : "TEST") << " phase; give --iterations=N instead");
+}
+
+}  // namespace
+
 int test(const std::vector<std::string>& args) {
   HWGQ_REQUIRE(!FLAGS_model.empty(), "test needs --model=path/to/train_val.prototxt");
-  HWGQ_REQUIRE(FLAGS_iterations > 0, "--iterations must be positive, got " << FLAGS_iterations);
+  HWGQ_REQUIRE(FLAGS_iterations >= 0, "--iterations must be positive (or 0 for one pass over the data), got "
+                                          << FLAGS_iterations);
   apply_device_flags();
   Net net(FLAGS_model, FLAGS_phase == "TRAIN" ? TRAIN : TEST);
   if (FLAGS_weights.empty()) {
@@ -19,11 +50,12 @@ int test(const std::vector<std::string>& args) {
   } else {
     net.copy_trained_layers_from(FLAGS_weights);
   }
-  LOG(INFO) << "Running for " << FLAGS_iterations << " iterations.";
+  const int iterations = FLAGS_iterations > 0 ? FLAGS_iterations : one_pass_iterations(net);
+  LOG(INFO) << "Running for " << iterations << " iterations.";
   std::vector<double> sums;
   std::vector<std::string> names;
   std::vector<float> weights;
-  for (int it = 0; it < FLAGS_iterations; ++it) {
+  for (int it = 0; it < iterations; ++it) {
     net.forward();
     int index = 0;
     for (size_t j = 0; j < net.output_blobs().size(); ++j) {
@@ -40,13 +72,17 @@ int test(const std::vector<std::string>& args) {
       }
     }
   }
+  // The means over all batches: logged as Caffe does, and printed on stdout, one
+  // "name = value" line each, for scripts.
   for (size_t i = 0; i < sums.size(); ++i) {
-    const double mean = sums[i] / FLAGS_iterations;
+    const double mean = sums[i] / iterations;
     std::ostringstream line;
     line << names[i] << " = " << mean;
     if (weights[i] != 0.f) line << " (* " << weights[i] << " = " << weights[i] * mean << " loss)";
     LOG(INFO) << line.str();
+    std::cout << line.str() << "\n";
   }
+  std::cout.flush();
   return 0;
 }
 

@@ -3,6 +3,7 @@
 // in one place (Layer::setup).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -75,6 +76,11 @@ class Layer {
   // a resumed run reads the same batches as an uninterrupted one. Empty for other layers.
   virtual std::string save_state() const { return {}; }
   virtual void restore_state(const std::string& state) {}
+
+  // Items in one pass over a data layer's source (records, list entries, samples), so
+  // that `hwgq test --iterations=0` can cover a validation set exactly once; -1 for layers
+  // without a source or whose source size is unknown.
+  virtual int64_t source_size() const { return -1; }
 
   // Writes the layer (with its weights, and their gradients if asked) into a LayerParameter.
   void to_proto(LayerParameter* param, bool write_diff = false) const;

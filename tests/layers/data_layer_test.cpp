@@ -181,5 +181,15 @@ TEST_F(DataLayerTest, Errors) {
   EXPECT_NE(message.find("none of the 2 items"), std::string::npos) << message;
 }
 
+// hwgq test --iterations=0 covers the source once from this count, seen through Layer.
+TEST_F(DataLayerTest, SourceSizeIsTheRecordCount) {
+  write_raw(5);
+  DataLayer layer(param(2));
+  EXPECT_EQ(static_cast<const Layer&>(layer).source_size(), -1) << "unknown before setup";
+  Blob data, label;
+  layer.setup({}, {&data, &label});
+  EXPECT_EQ(static_cast<const Layer&>(layer).source_size(), 5);
+}
+
 }  // namespace
 }  // namespace hwgq

@@ -209,5 +209,15 @@ TEST_F(IdxDataLayerTest, FashionMnistTestSet) {
   EXPECT_EQ(label.cpu_data()[0], 9.f);
 }
 
+// hwgq test --iterations=0 covers the source once from this count, seen through Layer.
+TEST_F(IdxDataLayerTest, SourceSizeIsTheSampleCount) {
+  write_set(7, 2, 2);
+  IdxDataLayer layer(param(3, false));
+  EXPECT_EQ(static_cast<const Layer&>(layer).source_size(), -1) << "unknown before setup";
+  Blob data, label;
+  layer.setup({}, {&data, &label});
+  EXPECT_EQ(static_cast<const Layer&>(layer).source_size(), 7);
+}
+
 }  // namespace
 }  // namespace hwgq

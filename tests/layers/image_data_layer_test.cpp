@@ -172,5 +172,14 @@ TEST_F(ImageDataLayerTest, Errors) {
   EXPECT_STREQ(layer->type(), "ImageData");
 }
 
+// hwgq test --iterations=0 covers the source once from this count, seen through Layer.
+TEST_F(ImageDataLayerTest, SourceSizeIsTheListLength) {
+  write_images(5);
+  ImageDataLayer layer(param(3));
+  Blob data, label;
+  layer.setup({}, {&data, &label});
+  EXPECT_EQ(static_cast<const Layer&>(layer).source_size(), 5);
+}
+
 }  // namespace
 }  // namespace hwgq

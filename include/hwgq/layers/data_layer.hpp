@@ -18,11 +18,11 @@ class DataLayer : public DecodingDataLayer {
   explicit DataLayer(const LayerParameter& param) : DecodingDataLayer(param) {}
   ~DataLayer() override { stop_prefetch(); }
   const char* type() const override { return "Data"; }
+  int64_t source_size() const override { return reader_ ? static_cast<int64_t>(reader_->size()) : -1; }
 
  protected:
   void open_source() override;
   int batch_size() const override { return static_cast<int>(param_.data_param().batch_size()); }
-  int64_t source_size() const override { return static_cast<int64_t>(reader_->size()); }
   TransformationParameter transform_param() const override { return merged_transform_param(param_.data_param()); }
   int decode_threads() const override { return static_cast<int>(param_.data_param().decode_threads()); }
   void begin() override;

@@ -42,6 +42,8 @@ class DecodingDataLayer : public Layer {
   int64_t skipped() const { return skipped_.load(); }
   // Shape of one transformed item (C x H x W).
   const std::vector<int>& item_shape() const { return item_shape_; }
+  // Items in one pass over the source, known once the source is open.
+  int64_t source_size() const override = 0;
 
  protected:
   // One item as the source hands it out: a name for messages, the label, and the stored
@@ -62,8 +64,6 @@ class DecodingDataLayer : public Layer {
   // Checks the layer's parameters and opens the source.
   virtual void open_source() = 0;
   virtual int batch_size() const = 0;
-  // Items in one pass over the source.
-  virtual int64_t source_size() const = 0;
   // The transform to apply: transform_param with the legacy fields of the layer's own
   // parameter (scale, mean_file, crop_size, mirror) filled in where it leaves them unset.
   virtual TransformationParameter transform_param() const = 0;

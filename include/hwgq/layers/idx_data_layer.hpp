@@ -32,6 +32,7 @@ class IdxDataLayer : public Layer {
   int max_top_blobs() const override { return 2; }
 
   int num_samples() const { return num_samples_; }
+  int64_t source_size() const override { return num_samples_ > 0 ? num_samples_ : -1; }
 
   // "seed batches-consumed": enough to recreate the read position, since each epoch's
   // order is a function of the seed and the epoch number.

@@ -22,11 +22,11 @@ class ImageDataLayer : public DecodingDataLayer {
   explicit ImageDataLayer(const LayerParameter& param) : DecodingDataLayer(param) {}
   ~ImageDataLayer() override { stop_prefetch(); }
   const char* type() const override { return "ImageData"; }
+  int64_t source_size() const override { return static_cast<int64_t>(entries_.size()); }
 
  protected:
   void open_source() override;
   int batch_size() const override { return static_cast<int>(param_.image_data_param().batch_size()); }
-  int64_t source_size() const override { return static_cast<int64_t>(entries_.size()); }
   TransformationParameter transform_param() const override {
     return merged_transform_param(param_.image_data_param());
   }
