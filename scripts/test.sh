@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc)}
+# Test processes run side by side (ctest -j): OpenMP threads that spin while waiting would
+# take the cores from each other, so they sleep instead.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 
 bash scripts/install_deps.sh
 
