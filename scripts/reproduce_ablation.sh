@@ -11,18 +11,19 @@ cd "$(dirname "$0")/.."
 JOBS=${JOBS:-2}
 THREADS=${THREADS:-1}
 VARIANTS=(lenet lenet-bw lenet-bw-sign lenet-hwgq-relu lenet-hwgq-clipped lenet-hwgq-logtailed)
-[ -x build/bin/hwgq ] || bash scripts/build.sh
+HWGQ=${HWGQ:-build/bin/hwgq}
+[ -x "$HWGQ" ] || bash scripts/build.sh
 
 train_one() {
   local variant=$1
   mkdir -p "out/fashion_mnist/$variant"
   local start=$SECONDS
-  build/bin/hwgq train --solver="models/fashion_mnist/$variant/solver.prototxt" --threads="$THREADS" \
+  "$HWGQ" train --solver="models/fashion_mnist/$variant/solver.prototxt" --threads="$THREADS" \
     > "out/fashion_mnist/$variant/train.log" 2>&1
   echo "$variant: $((SECONDS - start)) s"
 }
 export -f train_one
-export THREADS
+export THREADS HWGQ
 printf '%s\n' "${VARIANTS[@]}" | xargs -P "$JOBS" -I{} bash -c 'train_one {}'
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -44,7 +45,7 @@ declare -A target=([lenet]=0.910 [lenet-bw]=0.895 [lenet-bw-sign]=0.865 [lenet-h
   echo
   echo "Made by \`scripts/reproduce_ablation.sh\` (JOBS=$JOBS, THREADS=$THREADS) at commit $commit on $(date -u +%Y-%m-%d)."
   echo "Each model trains 10,000 iterations at batch 64 (SGD, momentum 0.9, weight decay 5e-4,"
-  echo "lr 0.01 divided by 10 at 5,000 and 7,500), random_seed 1, and is tested on all 10,000"
+  echo "lr 0.01 decaying linearly to 0), random_seed 1, and is tested on all 10,000"
   echo "test images after the last iteration. Every variant has the same structure"
   echo "(models/fashion_mnist/<variant>/train_val.prototxt); the binary variants binarise every"
   echo "layer, as the HWGQ authors' MNIST example does; HWGQ uses the 2-bit uniform levels"
