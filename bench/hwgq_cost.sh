@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 THREADS=${1:-2}
 BATCH=${2:-64}
 ROUNDS=${3:-7}
+BUILD=${BUILD:-build}
 run() {
-  OMP_NUM_THREADS=$THREADS build/bin/hwgq time --model="bench/nets/$1.prototxt" --iterations=50 --batch="$BATCH" \
+  OMP_NUM_THREADS=$THREADS "$BUILD"/bin/hwgq time --model="bench/nets/$1.prototxt" --iterations=50 --batch="$BATCH" \
     --threads="$THREADS" 2>&1 | awk '/Average Forward-Backward/ {print $(NF-1)}'
 }
 fp=()

@@ -1,7 +1,6 @@
 // hwgq: train, evaluate, time, design quantizers for and deploy low-precision networks.
 #include <gflags/gflags.h>
 #include <glog/logging.h>
-#include <google/protobuf/stubs/common.h>
 
 #include <iostream>
 #include <string>
