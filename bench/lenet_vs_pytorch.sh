@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One training iteration of the Fashion-MNIST LeNet (batch 64 by default) in hwgq and in
 # PyTorch, same batch and thread count, measured in one run: the two alternate ROUNDS
-# times and the ratio of the medians is printed. Needs "$BUILD"/bin/hwgq_bench and Debian's
+# times and the ratio of the medians is printed. Needs build/bin/hwgq_bench (or $BUILD/bin) and Debian's
 # python3-torch (+ libtcmalloc-minimal4, which PyTorch runs with, as it is fastest so).
 #
 #   bench/lenet_vs_pytorch.sh [THREADS] [BATCH] [ROUNDS]
