@@ -6,6 +6,7 @@
 #
 #   scripts/reproduce_ablation.sh            # JOBS runs at a time (default 2), 1 thread each
 #   JOBS=1 THREADS=2 scripts/reproduce_ablation.sh
+#   ONLY="lenet-bw lenet-bw-sign" scripts/reproduce_ablation.sh   # retrain these; the table reads every log
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-2}
@@ -24,7 +25,8 @@ train_one() {
 }
 export -f train_one
 export THREADS HWGQ
-printf '%s\n' "${VARIANTS[@]}" | xargs -P "$JOBS" -I{} bash -c 'train_one {}'
+read -r -a TRAIN <<< "${ONLY:-${VARIANTS[*]}}"
+printf '%s\n' "${TRAIN[@]}" | xargs -P "$JOBS" -I{} bash -c 'train_one {}'
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [ -n "$(git status --porcelain 2>/dev/null)" ]; then commit="$commit (with uncommitted changes)"; fi
