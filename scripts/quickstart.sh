@@ -16,5 +16,5 @@ echo "== Testing the final weights =="
 build/bin/hwgq test --model=models/fashion_mnist/lenet/train_val.prototxt \
   --weights=out/fashion_mnist/lenet/lenet_iter_10000.caffemodel --iterations=100 2>&1 |
   tee out/fashion_mnist/lenet/test.log
-accuracy=$(grep -E "\] accuracy = " out/fashion_mnist/lenet/test.log | tail -n 1 | sed 's/.*accuracy = //')
+accuracy=$(grep -E "^accuracy = " out/fashion_mnist/lenet/test.log | tail -n 1 | sed "s/accuracy = //")
 echo "Fashion-MNIST test accuracy (10,000 images): ${accuracy}"
