@@ -46,7 +46,8 @@ declare -A target=([lenet]=0.910 [lenet-bw]=0.895 [lenet-bw-sign]=0.865 [lenet-h
   echo "## Fashion-MNIST LeNet ablation"
   echo
   echo "Made by \`scripts/reproduce_ablation.sh\` (JOBS=$JOBS, THREADS=$THREADS) at commit $commit on $(date -u +%Y-%m-%d)."
-  echo "Each model trains 10,000 iterations at batch 64 (SGD, momentum 0.9, weight decay 5e-4,"
+  echo "Each model trains 10,000 iterations at batch 64 (SGD, momentum 0.9, weight decay 5e-4, none on"
+  echo "the real-valued weights behind binary ones,"
   echo "lr 0.01 decaying linearly to 0), random_seed 1, and is tested on all 10,000"
   echo "test images after the last iteration. Every variant has the same structure"
   echo "(models/fashion_mnist/<variant>/train_val.prototxt); the binary variants binarise every"
