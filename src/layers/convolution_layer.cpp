@@ -6,7 +6,6 @@
 #include <omp.h>
 #endif
 
-#include "hwgq/filler.hpp"
 #include "hwgq/layers/param_blobs.hpp"
 #include "hwgq/math/blas.hpp"
 
@@ -119,22 +118,7 @@ void ConvolutionLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {
                geom_.pad_h == 0 && geom_.pad_w == 0;
 
   const std::vector<int> weight_shape = {num_output_, channels_ / group_, geom_.kernel_h, geom_.kernel_w};
-  const std::vector<int> bias_shape = {num_output_};
-  const int expected_blobs = bias_term_ ? 2 : 1;
-  if (!blobs_.empty()) {
-    HWGQ_REQUIRE((int)blobs_.size() == expected_blobs,
-                 at << "loaded " << blobs_.size() << " parameter blob(s), but bias_term " << (bias_term_ ? "true" : "false")
-                    << " needs " << expected_blobs);
-    adopt_loaded_param(at, "weights", blobs_[0].get(), weight_shape);
-    if (bias_term_) adopt_loaded_param(at, "bias", blobs_[1].get(), bias_shape);
-  } else {
-    blobs_.push_back(std::make_shared<Blob>(weight_shape));
-    fill_blob(p.weight_filler(), blobs_[0].get());
-    if (bias_term_) {
-      blobs_.push_back(std::make_shared<Blob>(bias_shape));
-      fill_blob(p.bias_filler(), blobs_[1].get());
-    }
-  }
+  setup_weight_and_bias(at, &blobs_, weight_shape, p.weight_filler(), bias_term_, num_output_, p.bias_filler());
 }
 
 void ConvolutionLayer::reshape(const BlobVec& bottom, const BlobVec& top) {

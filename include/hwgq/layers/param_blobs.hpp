@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "hwgq/blob.hpp"
+#include "hwgq/proto/hwgq.pb.h"
 
 namespace hwgq {
 
@@ -16,5 +17,11 @@ namespace hwgq {
 // (`where`), the blob (`what`) and both shapes.
 void adopt_loaded_param(const std::string& where, const std::string& what, Blob* blob,
                         const std::vector<int>& expected);
+
+// The weight blob (and, with bias_term, a bias of num_output values) of a convolution or
+// inner product: loaded blobs are checked and adopted, missing ones created and filled.
+void setup_weight_and_bias(const std::string& where, std::vector<std::shared_ptr<Blob>>* blobs,
+                           const std::vector<int>& weight_shape, const FillerParameter& weight_filler,
+                           bool bias_term, int num_output, const FillerParameter& bias_filler);
 
 }  // namespace hwgq
