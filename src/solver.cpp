@@ -9,6 +9,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "hwgq/batch_norm_recalibration.hpp"
 #include "hwgq/math/blas.hpp"
 #include "hwgq/util/io.hpp"
 
@@ -57,6 +58,9 @@ void validate_solver(const SolverParameter& param, const std::string& origin) {
                                         << " times (net, net_param, train_net, train_net_param); give one");
   HWGQ_REQUIRE(param.has_base_lr() && param.base_lr() >= 0, origin << ": base_lr must be set and not negative");
   HWGQ_REQUIRE(param.max_iter() >= 0, origin << ": max_iter must not be negative, got " << param.max_iter());
+  HWGQ_REQUIRE(param.batch_norm_recalibration_iter() >= 0,
+               origin << ": batch_norm_recalibration_iter must not be negative, got "
+                      << param.batch_norm_recalibration_iter());
   HWGQ_REQUIRE(param.iter_size() >= 1, origin << ": iter_size must be at least 1, got " << param.iter_size());
   HWGQ_REQUIRE(param.average_loss() >= 1, origin << ": average_loss must be at least 1, got " << param.average_loss());
   HWGQ_REQUIRE(param.display() >= 0 && param.snapshot() >= 0 && param.test_interval() >= 0,
@@ -253,8 +257,20 @@ void Solver::step(int iters) {
     }
     apply_update();
     ++iter_;
+    // Before the last snapshot, so that the snapshot holds the recalibrated statistics.
+    if (iter_ == param_.max_iter() && param_.batch_norm_recalibration_iter() > 0) recalibrate_at_end();
     if (param_.snapshot() && iter_ % param_.snapshot() == 0) snapshot();
   }
+}
+
+void Solver::recalibrate_at_end() {
+  // The score with the moving-average statistics goes into the log as well, so that what
+  // recalibration changed can be seen.
+  if (param_.test_interval() && iter_ % param_.test_interval() == 0 && !test_nets_.empty()) {
+    LOG(INFO) << "Iteration " << iter_ << ", testing with the moving-average BatchNorm statistics";
+    test_all();
+  }
+  recalibrate_batch_norm(*net_, param_.batch_norm_recalibration_iter());
 }
 
 void Solver::display(float smoothed_loss, double seconds, int iters) {

@@ -19,6 +19,9 @@ const std::vector<Command>& command_table() {
       {"binarize", "binarize --model=M --weights=W --output=DIR",
        "export binary layers as plain layers holding alpha * sign(W), checked to give identical outputs",
        binarize},
+      {"recalibrate", "recalibrate --model=M --weights=W --iterations=N --output=W2",
+       "re-estimate BatchNorm statistics over N TRAIN-phase batches with the weights frozen; writes new weights",
+       recalibrate},
       {"device_query", "device_query", "list the GPUs this build can use", device_query},
       {"convert_imageset",
        "convert_imageset [--resize_height=H --resize_width=W --shuffle --encoded --encode_type=jpg|png --gray] "

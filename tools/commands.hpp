@@ -24,6 +24,7 @@ int time(const std::vector<std::string>& args);
 int device_query(const std::vector<std::string>& args);
 int histogram(const std::vector<std::string>& args);
 int binarize(const std::vector<std::string>& args);
+int recalibrate(const std::vector<std::string>& args);
 int quantizer(const std::vector<std::string>& args);
 
 // `hwgq quantizer` on recorded activations: designs the quantizer (--levels/--bits,

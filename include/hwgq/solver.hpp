@@ -70,6 +70,8 @@ class Solver {
   int current_step_ = 0;
 
  private:
+  // batch_norm_recalibration_iter: test with the moving averages, then re-estimate them.
+  void recalibrate_at_end();
   void init_nets();
   void init_history();
   void regularize(int param_id);

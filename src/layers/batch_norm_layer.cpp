@@ -35,6 +35,7 @@ void BatchNormLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {
   const BatchNormParameter& p = param_.batch_norm_param();
   use_global_stats_ = p.has_use_global_stats() ? p.use_global_stats() : phase() == TEST;
   moving_average_fraction_ = p.moving_average_fraction();
+  configured_moving_average_fraction_ = moving_average_fraction_;
   eps_ = p.eps();
   HWGQ_REQUIRE(moving_average_fraction_ >= 0.f && moving_average_fraction_ <= 1.f,
                where() << "moving_average_fraction must lie in [0, 1], got " << moving_average_fraction_);
@@ -135,6 +136,15 @@ void BatchNormLayer::global_statistics() {
     inv_std_[c] = 1.f / std::sqrt(variance_[c] + eps_);
   }
 }
+
+void BatchNormLayer::begin_recalibration() {
+  for (int i = 0; i < 3; ++i) blobs_[i]->set_data(0.f);
+  // With fraction 1 the stored sums become plain sums over the batches seen, and the
+  // normaliser counts them: the averages weigh every batch equally.
+  moving_average_fraction_ = 1.f;
+}
+
+void BatchNormLayer::end_recalibration() { moving_average_fraction_ = configured_moving_average_fraction_; }
 
 void BatchNormLayer::update_running_statistics() {
   const float maf = moving_average_fraction_;

@@ -31,6 +31,12 @@ class BatchNormLayer : public Layer {
 
   bool use_global_stats() const { return use_global_stats_; }
 
+  // Re-estimating the running statistics (batch_norm_recalibration.hpp): begin clears
+  // them and makes every later training-mode forward add its batch statistics with equal
+  // weight (moving_average_fraction 1), end restores the configured fraction.
+  void begin_recalibration();
+  void end_recalibration();
+
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
@@ -46,6 +52,7 @@ class BatchNormLayer : public Layer {
 
   bool use_global_stats_ = false;
   float moving_average_fraction_ = 0.999f;
+  float configured_moving_average_fraction_ = 0.999f;
   float eps_ = 1e-5f;
   int num_ = 0;
   int channels_ = 0;

@@ -1,0 +1,32 @@
+// hwgq recalibrate: re-estimates the BatchNorm statistics of trained weights over batches
+// of the net's TRAIN-phase data with the weights frozen, and writes the result as new
+// weights (the solver's batch_norm_recalibration_iter does the same at the end of training).
+#include <iostream>
+
+#include "commands.hpp"
+#include "flags.hpp"
+#include "hwgq/batch_norm_recalibration.hpp"
+#include "hwgq/util/io.hpp"
+
+namespace hwgq::cli {
+
+int recalibrate(const std::vector<std::string>& args) {
+  HWGQ_REQUIRE(!FLAGS_model.empty(), "recalibrate needs --model=path/to/train_val.prototxt");
+  HWGQ_REQUIRE(!FLAGS_weights.empty(), "recalibrate needs --weights=path/to/trained.caffemodel");
+  HWGQ_REQUIRE(!FLAGS_output.empty(), "recalibrate needs --output=path/for/the/new.caffemodel");
+  HWGQ_REQUIRE(FLAGS_iterations > 0, "--iterations (training batches to average over) must be positive, got "
+                                         << FLAGS_iterations);
+  apply_device_flags();
+  Net net(FLAGS_model, TRAIN);
+  net.copy_trained_layers_from(FLAGS_weights);
+  const int layers = recalibrate_batch_norm(net, FLAGS_iterations);
+  HWGQ_REQUIRE(layers > 0, FLAGS_model << " has no BatchNorm layer that takes batch statistics in its TRAIN phase");
+  NetParameter weights;
+  net.to_proto(&weights);
+  write_binary_proto(weights, FLAGS_output);
+  std::cout << "recalibrated " << layers << " BatchNorm layer(s) over " << FLAGS_iterations << " batches\n"
+            << "wrote " << FLAGS_output << "\n";
+  return 0;
+}
+
+}  // namespace hwgq::cli
