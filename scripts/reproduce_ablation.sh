@@ -78,6 +78,7 @@ declare -A target=([lenet]=0.910 [lenet-bw]=0.895 [lenet-bw-sign]=0.865 [lenet-h
   echo "the end, so a moving average over the last ~100 batches describes none of the weight"
   echo "sets it saw; re-estimating it for the final weights removes most of the swing that the"
   echo "tests during training show."
+  echo "*train time*: wall clock of each run, with JOBS runs sharing the machine at a time."
   echo
   echo "### Test accuracy during training (moving-average statistics)"
   echo
