@@ -426,6 +426,7 @@ int QuantLayer::fused_cut_rows() const {
 }
 
 bool QuantLayer::update_fused_cuts(const float* mean, const float* inv_std, int channels) {
+  if (channels == 0) return false;
   const size_t bytes = sizeof(float) * size_t(channels);
   // Bitwise equal statistics give the same cuts: a deploy net makes them once, a test net
   // sharing a training net's weights once per test pass.
