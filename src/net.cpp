@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "hwgq/layer_registry.hpp"
+#include "hwgq/layers/batch_norm_layer.hpp"
+#include "hwgq/layers/quant_layer.hpp"
 #include "hwgq/math/blas.hpp"
 #include "hwgq/util/io.hpp"
 
@@ -181,8 +183,14 @@ void Net::init(const NetParameter& raw_param) {
     }
   }
 
+  // A TEST net runs forward only (the solver's tests, `hwgq test`, deployment), so BatchNorm
+  // can be folded into the Quant layer after it unless backward is forced.
+  std::vector<bool> folded(layers_.size(), false);
+  if (phase_ == TEST && !param.force_backward() && param.fuse_batch_norm_quant()) fuse_batch_norm_quant(&folded);
+
   // Which layers contribute to a loss, walking backwards from the losses; layers that do not
-  // contribute skip backward entirely.
+  // contribute skip backward entirely. A folded pair has no backward, so nothing reaches a
+  // loss through it.
   std::set<std::string> blobs_under_loss;
   std::set<std::string> blobs_skip_backward;
   for (int i = static_cast<int>(layers_.size()) - 1; i >= 0; --i) {
@@ -192,6 +200,12 @@ void Net::init(const NetParameter& raw_param) {
       const std::string& blob = blob_names_[top_ids_[i][j]];
       if (layers_[i]->loss(j) != 0.f || blobs_under_loss.count(blob)) contributes = true;
       if (!blobs_skip_backward.count(blob)) skip_propagate_down = false;
+    }
+    if (folded[i]) {
+      // Walking backwards past an in-place layer, its blob name stands for the value before
+      // it, which a folded layer never passes a gradient to.
+      contributes = false;
+      for (int id : top_ids_[i]) blobs_under_loss.erase(blob_names_[id]);
     }
     if (layer_needs_backward_[i] && skip_propagate_down) {
       layer_needs_backward_[i] = false;
@@ -229,6 +243,34 @@ void Net::init(const NetParameter& raw_param) {
   }
   LOG(INFO) << "Net \"" << name_ << "\" (" << (phase_ == TRAIN ? "TRAIN" : "TEST") << "): " << layers_.size()
             << " layers, " << learnable_params_.size() << " learnable parameter blobs";
+}
+
+void Net::fuse_batch_norm_quant(std::vector<bool>* folded) {
+  const int n = static_cast<int>(layers_.size());
+  for (int i = 0; i < n; ++i) {
+    auto* bn = dynamic_cast<BatchNormLayer*>(layers_[i].get());
+    if (!bn || !bn->use_global_stats()) continue;
+    // Split layers give every value of a blob at most one reader: the first later layer
+    // that has the blob as a bottom (an in-place layer after it writes a new value).
+    const int blob = top_ids_[i][0];
+    int reader = -1;
+    for (int j = i + 1; j < n && reader < 0; ++j) {
+      if (std::find(bottom_ids_[j].begin(), bottom_ids_[j].end(), blob) != bottom_ids_[j].end()) reader = j;
+    }
+    if (reader < 0) continue;  // the BatchNorm output is an output of the net
+    auto* quant = dynamic_cast<QuantLayer*>(layers_[reader].get());
+    if (!quant) continue;
+    // Nothing writes BatchNorm's input between the two layers: in place it is the blob only
+    // the Quant reads next; otherwise BatchNorm was its one reader.
+    quant->fuse_batch_norm(bn, bottoms_[i][0]);
+    bn->set_folded_into_next(true);
+    (*folded)[i] = true;
+    (*folded)[reader] = true;
+    const bool in_place = bottom_ids_[i][0] == blob;
+    LOG(INFO) << "BatchNorm \"" << layer_names_[i] << "\" folded into Quant \"" << layer_names_[reader]
+              << "\" for inference: \"" << blob_names_[blob] << "\" "
+              << (in_place ? "holds the un-normalised input" : "is not written");
+  }
 }
 
 void Net::append_layer(const LayerParameter& source_param, std::map<std::string, int>* available) {

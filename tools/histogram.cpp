@@ -11,6 +11,7 @@
 #include "hwgq/net.hpp"
 #include "hwgq/quant/activation_recorder.hpp"
 #include "hwgq/quant/histogram_svg.hpp"
+#include "hwgq/util/io.hpp"
 
 namespace hwgq::cli {
 
@@ -18,7 +19,11 @@ int histogram(const std::vector<std::string>& args) {
   HWGQ_REQUIRE(!FLAGS_model.empty(), "histogram needs --model=path/to/train_val.prototxt");
   HWGQ_REQUIRE(FLAGS_iterations > 0, "--iterations must be positive, got " << FLAGS_iterations);
   apply_device_flags();
-  Net net(FLAGS_model, TEST);
+  // The recorder reads each Quant layer's bottom, which must hold BatchNorm's output.
+  NetParameter param;
+  read_text_proto(FLAGS_model, &param);
+  param.set_fuse_batch_norm_quant(false);
+  Net net(param, TEST, FLAGS_model);
   if (FLAGS_weights.empty()) {
     LOG(WARNING) << "no --weights given: plotting the net's initial (random) weights";
   } else {

@@ -14,6 +14,7 @@
 #include "hwgq/net.hpp"
 #include "hwgq/quant/activation_recorder.hpp"
 #include "hwgq/quant/quantizer_design.hpp"
+#include "hwgq/util/io.hpp"
 
 DEFINE_int32(levels, 0, "quantizer: number of positive levels K (0 = from --bits)");
 DEFINE_int32(bits, 0, "quantizer: bits per activation, K = 2^bits - 1 positive levels plus 0 (default 2)");
@@ -107,7 +108,11 @@ int quantizer(const std::vector<std::string>& args) {
     HWGQ_REQUIRE(!FLAGS_layer.empty(), "quantizer --model needs --layer=NAME (the layer whose input to quantize)");
     HWGQ_REQUIRE(FLAGS_iterations > 0, "--iterations must be positive, got " << FLAGS_iterations);
     apply_device_flags();
-    Net net(FLAGS_model, TEST);
+    // The recorder reads each Quant layer's bottom, which must hold BatchNorm's output.
+    NetParameter param;
+    read_text_proto(FLAGS_model, &param);
+    param.set_fuse_batch_norm_quant(false);
+    Net net(param, TEST, FLAGS_model);
     if (FLAGS_weights.empty()) {
       LOG(WARNING) << "no --weights given: recording the net's initial (random) weights";
     } else {

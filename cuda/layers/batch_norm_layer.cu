@@ -128,7 +128,23 @@ __global__ void batch_gradient_kernel(int64_t n, int channels, int spatial, cons
 
 }  // namespace
 
+void BatchNormLayer::global_normalization_gpu(const float** mean, const float** inv_std) {
+  // Net folds only layers with global statistics (QuantLayer::forward_fused checks it too).
+  const int C = channels_;
+  gpu_stats_.reshape({kStats, C});
+  float* stats = gpu_stats_.mutable_gpu_data();
+  if (C > 0) {
+    global_statistics_kernel<<<cuda::blocks_for(C), cuda::kThreads>>>(
+        C, blobs_[0]->gpu_data(), blobs_[1]->gpu_data(), blobs_[2]->gpu_data(), eps_, stats + kMean * C,
+        stats + kVariance * C, stats + kInvStd * C);
+    HWGQ_KERNEL_CHECK();
+  }
+  *mean = stats + kMean * C;
+  *inv_std = stats + kInvStd * C;
+}
+
 void BatchNormLayer::forward_gpu(const BlobVec& bottom, const BlobVec& top) {
+  if (folded_) return;
   const int C = channels_, S = spatial_, N = num_;
   const int64_t count = int64_t(N) * C * S;
   gpu_stats_.reshape({kStats, C});
@@ -177,6 +193,8 @@ void BatchNormLayer::forward_gpu(const BlobVec& bottom, const BlobVec& top) {
 void BatchNormLayer::backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                                   const BlobVec& bottom) {
   if (!propagate_down[0]) return;
+  HWGQ_REQUIRE(!folded_, where() << "is folded into the next Quant layer for inference and has no backward "
+                                    "(build the net with force_backward or fuse_batch_norm_quant: false)");
   const int C = channels_, S = spatial_, N = num_;
   const int64_t count = int64_t(N) * C * S;
   if (count == 0) return;

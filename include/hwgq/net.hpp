@@ -2,7 +2,9 @@
 //
 // Building a net filters layers by phase/level/stage rules, converts legacy inputs to an
 // Input layer, inserts Split layers where a blob feeds several layers, wires in-place
-// layers, shares parameters by name, and works out which layers need a backward pass.
+// layers, shares parameters by name, and works out which layers need a backward pass. In
+// the TEST phase it also folds BatchNorm into a following Quant layer (inference only;
+// NetParameter.fuse_batch_norm_quant switches it off).
 #pragma once
 
 #include <map>
@@ -87,6 +89,9 @@ class Net {
 
  private:
   void init(const NetParameter& param);
+  // TEST phase: folds each BatchNorm with global statistics whose one reader is a Quant
+  // layer into that Quant (docs/layers/quant.md); marks both layers in `folded`.
+  void fuse_batch_norm_quant(std::vector<bool>* folded);
   void append_layer(const LayerParameter& param, std::map<std::string, int>* available);
   void append_params(int layer_id);
 

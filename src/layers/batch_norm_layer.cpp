@@ -1,5 +1,7 @@
 #include "hwgq/layers/batch_norm_layer.hpp"
 
+#include <glog/logging.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -146,6 +148,13 @@ void BatchNormLayer::begin_recalibration() {
 
 void BatchNormLayer::end_recalibration() { moving_average_fraction_ = configured_moving_average_fraction_; }
 
+void BatchNormLayer::global_normalization_cpu(const float** mean, const float** inv_std) {
+  CHECK(use_global_stats_) << where() << "has no global statistics to fold";
+  global_statistics();
+  *mean = mean_.data();
+  *inv_std = inv_std_.data();
+}
+
 void BatchNormLayer::update_running_statistics() {
   const float maf = moving_average_fraction_;
   const double m = double(num_) * spatial_;
@@ -162,6 +171,7 @@ void BatchNormLayer::update_running_statistics() {
 }
 
 void BatchNormLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
+  if (folded_) return;
   const int C = channels_, S = spatial_, N = num_;
   const float* x = bottom[0]->cpu_data();
   if (use_global_stats_) {
@@ -210,6 +220,8 @@ void BatchNormLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
 void BatchNormLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                                   const BlobVec& bottom) {
   if (!propagate_down[0]) return;
+  HWGQ_REQUIRE(!folded_, where() << "is folded into the next Quant layer for inference and has no backward "
+                                    "(build the net with force_backward or fuse_batch_norm_quant: false)");
   const int C = channels_, S = spatial_, N = num_;
   const size_t rows = size_t(N) * C;
   const float* dy = top[0]->cpu_diff();

@@ -106,10 +106,7 @@ void IdxDataLayer::fill_batch(Batch* batch) {
 }
 
 void IdxDataLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
-  prefetcher_->consume([&](const Batch& batch) {
-    std::copy(batch.data.begin(), batch.data.end(), top[0]->mutable_cpu_data());
-    if (top.size() > 1) std::copy(batch.label.begin(), batch.label.end(), top[1]->mutable_cpu_data());
-  });
+  prefetcher_->consume_into(top[0], top.size() > 1 ? top[1] : nullptr, false);
   ++consumed_batches_;
 }
 

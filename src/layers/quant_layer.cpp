@@ -6,7 +6,12 @@
 #include <array>
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 #include <sstream>
+#include <utility>
+
+#include "hwgq/layers/batch_norm_layer.hpp"
+#include "hwgq/quant/normalized_threshold.hpp"
 
 namespace hwgq {
 
@@ -111,6 +116,15 @@ const HwgqKernel kFixedKernels[kMaxFixedCenters + 1] = {
     hwgq_forward_fixed<16>,
 };
 
+using HwgqBlock = void (*)(const float*, float*, int, int, const float*, const float*, float);
+
+template <std::size_t... I>
+constexpr std::array<HwgqBlock, sizeof...(I)> make_fixed_blocks(std::index_sequence<I...>) {
+  return {{&hwgq_fixed_block<int(I) + 1>...}};
+}
+// kFixedBlocks[n - 1]: the hwgq block kernel for n centers.
+constexpr auto kFixedBlocks = make_fixed_blocks(std::make_index_sequence<kMaxFixedCenters>());
+
 void sign_block(const float* x, float* y, int begin, int end) {
 #pragma omp simd
   for (int i = begin; i < end; ++i) y[i] = x[i] >= 0.f ? 1.f : -1.f;
@@ -153,6 +167,74 @@ void log_tailed_backward_block(const float* x, const float* dy, float* dx, int b
     g = v > qm ? 1.f / (v - tau) : g;
     dx[i] = dy[i] * g;
   }
+}
+
+// Fused with BatchNorm (inference). BatchNorm's output v passes a threshold t exactly when
+// x >= the channel's cut for t (normalized_threshold.hpp), so these are the hwgq and sign
+// forwards with every comparison on v replaced by one on x: the same selects, the same
+// speed, bit for bit the unfused result. cut[r * stride] is the cut of row r (row 0: v > 0
+// for hwgq, v >= 0 for sign; row j: v > thr_j).
+
+// One run of m elements of one channel (a row of an N x C x S bottom).
+template <int N>
+void fused_hwgq_row(const float* x, float* y, int m, const float* cut, int stride, const float* ctr, float low) {
+  float c[N];
+  float t[N];
+  for (int j = 0; j < N; ++j) {
+    c[j] = ctr[j];
+    t[j] = cut[size_t(j) * stride];
+  }
+#pragma omp simd
+  for (int i = 0; i < m; ++i) {
+    const float v = x[i];
+    float out = c[0];
+#pragma GCC unroll 16
+    for (int j = 1; j < N; ++j) out = v >= t[j] ? c[j] : out;
+    out = v >= t[0] ? out : low;
+    y[i] = v == v ? out : v;
+  }
+}
+
+// m consecutive channels of one sample (an N x C bottom): element i has the cuts
+// cut[r * stride + i].
+template <int N>
+void fused_hwgq_channels(const float* x, float* y, int m, const float* cut, int stride, const float* ctr,
+                         float low) {
+  float c[N];
+  for (int j = 0; j < N; ++j) c[j] = ctr[j];
+#pragma omp simd
+  for (int i = 0; i < m; ++i) {
+    const float v = x[i];
+    float out = c[0];
+#pragma GCC unroll 16
+    for (int j = 1; j < N; ++j) out = v >= cut[size_t(j) * stride + i] ? c[j] : out;
+    out = v >= cut[i] ? out : low;
+    y[i] = v == v ? out : v;
+  }
+}
+
+using FusedHwgqKernel = void (*)(const float*, float*, int, const float*, int, const float*, float);
+
+template <std::size_t... I>
+constexpr std::array<FusedHwgqKernel, sizeof...(I)> make_fused_rows(std::index_sequence<I...>) {
+  return {{&fused_hwgq_row<int(I) + 1>...}};
+}
+template <std::size_t... I>
+constexpr std::array<FusedHwgqKernel, sizeof...(I)> make_fused_channels(std::index_sequence<I...>) {
+  return {{&fused_hwgq_channels<int(I) + 1>...}};
+}
+constexpr auto kFusedRows = make_fused_rows(std::make_index_sequence<kMaxFixedCenters>());
+constexpr auto kFusedChannels = make_fused_channels(std::make_index_sequence<kMaxFixedCenters>());
+
+// sign: v >= 0 <=> x >= cut; NaN gives -1 on both sides.
+void fused_sign_row(const float* x, float* y, int m, float cut) {
+#pragma omp simd
+  for (int i = 0; i < m; ++i) y[i] = x[i] >= cut ? 1.f : -1.f;
+}
+
+void fused_sign_channels(const float* x, float* y, int m, const float* cut) {
+#pragma omp simd
+  for (int i = 0; i < m; ++i) y[i] = x[i] >= cut[i] ? 1.f : -1.f;
 }
 
 std::string join(const google::protobuf::RepeatedField<float>& values) {
@@ -264,6 +346,10 @@ void QuantLayer::reshape(const BlobVec& bottom, const BlobVec& top) {
 }
 
 void QuantLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
+  if (fused_bn_) {
+    forward_fused_cpu(top);
+    return;
+  }
   const int count = bottom[0]->count();
   if (top[0] == bottom[0]) {
     input_copy_.reshape_like(*bottom[0]);
@@ -297,6 +383,8 @@ void QuantLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
 
 void QuantLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) {
   if (!propagate_down[0]) return;
+  HWGQ_REQUIRE(!fused_bn_, where() << "is fused with BatchNorm for inference and has no backward "
+                                      "(build the net with force_backward or fuse_batch_norm_quant: false)");
   const int count = bottom[0]->count();
   const float* x = top[0] == bottom[0] ? input_copy_.cpu_data() : bottom[0]->cpu_data();
   const float* dy = top[0]->cpu_diff();
@@ -316,6 +404,155 @@ void QuantLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& propa
       const float qm = log_tail_start_;
       for_blocks(count, [=](int begin, int end) { log_tailed_backward_block(x, dy, dx, begin, end, qm); });
       break;
+    }
+  }
+}
+
+void QuantLayer::fuse_batch_norm(BatchNormLayer* bn, Blob* bn_bottom) {
+  CHECK(!bn || (bn_bottom && bn->use_global_stats())) << where() << "can only fold a BatchNorm with global statistics";
+  fused_bn_ = bn;
+  fused_input_ = bn ? bn_bottom : nullptr;
+  fused_mean_.clear();
+  fused_inv_std_.clear();
+  fused_cuts_.clear();
+}
+
+bool QuantLayer::fused_uses_cuts() const {
+  return (forward_ == Forward::kHwgq && centers_.size() <= size_t(kMaxFixedCenters)) || forward_ == Forward::kSign;
+}
+
+int QuantLayer::fused_cut_rows() const {
+  return forward_ == Forward::kHwgq ? static_cast<int>(centers_.size()) : 1;
+}
+
+bool QuantLayer::update_fused_cuts(const float* mean, const float* inv_std, int channels) {
+  if (channels == 0) return false;
+  const size_t bytes = sizeof(float) * size_t(channels);
+  // Bitwise equal statistics give the same cuts: a deploy net makes them once, a test net
+  // sharing a training net's weights once per test pass.
+  if (fused_mean_.size() == size_t(channels) && std::memcmp(fused_mean_.data(), mean, bytes) == 0 &&
+      std::memcmp(fused_inv_std_.data(), inv_std, bytes) == 0) {
+    return !fused_cuts_.empty();
+  }
+  fused_mean_.assign(mean, mean + channels);
+  fused_inv_std_.assign(inv_std, inv_std + channels);
+  fused_cuts_.clear();
+  for (int c = 0; c < channels; ++c) {
+    if (!normalization_is_monotone(mean[c], inv_std[c])) return false;
+  }
+  const int rows = fused_cut_rows();
+  fused_cuts_.resize(size_t(rows) * channels);
+  const bool inclusive = forward_ == Forward::kSign;
+  const float* thr = thresholds_.data();
+  float* cuts = fused_cuts_.data();
+#pragma omp parallel for if (channels * rows >= 4096)
+  for (int c = 0; c < channels; ++c) {
+    for (int r = 0; r < rows; ++r) {
+      cuts[size_t(r) * channels + c] = normalized_threshold(mean[c], inv_std[c], r == 0 ? 0.f : thr[r - 1], inclusive);
+    }
+  }
+  return true;
+}
+
+void QuantLayer::forward_block(const float* x, float* y, int m) const {
+  const float low = -negative_slope_;
+  switch (forward_) {
+    case Forward::kHwgq: {
+      const int n = static_cast<int>(centers_.size());
+      if (n <= kMaxFixedCenters) {
+        kFixedBlocks[n - 1](x, y, 0, m, thresholds_.data(), centers_.data(), low);
+      } else {
+        hwgq_general_block(x, y, 0, m, thresholds_.data(), centers_.data(), n, low);
+      }
+      break;
+    }
+    case Forward::kSign:
+      sign_block(x, y, 0, m);
+      break;
+    case Forward::kHardTanh:
+      hard_tanh_block(x, y, 0, m);
+      break;
+    case Forward::kRelu:
+      relu_block(x, y, 0, m, negative_slope_);
+      break;
+  }
+}
+
+// One pass over BatchNorm's input x: either x against per-channel cuts (hwgq with up to 16
+// centers, sign), or v = (x - mean) * inv_std per element with BatchNorm's own two float
+// operations, quantized from a small buffer (relu and hard_tanh output v itself; more
+// centers; statistics that are not finite with inv_std > 0). Both give exactly the unfused
+// BatchNorm-then-Quant output.
+void QuantLayer::forward_fused_cpu(const BlobVec& top) {
+  const Blob& in = *fused_input_;
+  const int count = in.count();
+  CHECK_EQ(count, top[0]->count()) << where() << "fused input " << in.shape_string() << " vs top "
+                                   << top[0]->shape_string();
+  const int N = in.num_axes() > 0 ? in.shape(0) : 1;
+  const int C = in.num_axes() > 1 ? in.shape(1) : 1;
+  const int S = in.num_axes() > 2 ? in.count(2) : 1;
+  CHECK_EQ(C, fused_bn_->channels()) << where();
+  const float* mean = nullptr;
+  const float* inv_std = nullptr;
+  fused_bn_->global_normalization_cpu(&mean, &inv_std);
+  const bool use_cuts = fused_uses_cuts() && update_fused_cuts(mean, inv_std, C);
+  if (count == 0) return;
+  // In place (in-place BatchNorm and Quant) y is x: each element is read, then written.
+  const float* x = in.cpu_data();
+  float* y = top[0]->mutable_cpu_data();
+  const bool parallel = count >= kBlock * kMinParallelBlocks;
+  const int64_t rows = int64_t(N) * C;
+
+  if (use_cuts) {
+    const float* cut = fused_cuts_.data();
+    if (forward_ == Forward::kHwgq) {
+      const float* ctr = centers_.data();
+      const float low = -negative_slope_;
+      const int n = static_cast<int>(centers_.size());
+      if (S == 1) {
+        const FusedHwgqKernel kernel = kFusedChannels[n - 1];
+#pragma omp parallel for if (parallel)
+        for (int s = 0; s < N; ++s) kernel(x + size_t(s) * C, y + size_t(s) * C, C, cut, C, ctr, low);
+      } else {
+        const FusedHwgqKernel kernel = kFusedRows[n - 1];
+#pragma omp parallel for if (parallel)
+        for (int64_t r = 0; r < rows; ++r) kernel(x + r * S, y + r * S, S, cut + r % C, C, ctr, low);
+      }
+    } else {
+      if (S == 1) {
+#pragma omp parallel for if (parallel)
+        for (int s = 0; s < N; ++s) fused_sign_channels(x + size_t(s) * C, y + size_t(s) * C, C, cut);
+      } else {
+#pragma omp parallel for if (parallel)
+        for (int64_t r = 0; r < rows; ++r) fused_sign_row(x + r * S, y + r * S, S, cut[r % C]);
+      }
+    }
+    return;
+  }
+
+  if (S == 1) {
+#pragma omp parallel for if (parallel)
+    for (int s = 0; s < N; ++s) {
+      float v[kSubBlock];
+      for (int c0 = 0; c0 < C; c0 += kSubBlock) {
+        const int m = std::min(kSubBlock, C - c0);
+        const float* xs = x + size_t(s) * C + c0;
+        for (int i = 0; i < m; ++i) v[i] = batch_normalized(xs[i], mean[c0 + i], inv_std[c0 + i]);
+        forward_block(v, y + size_t(s) * C + c0, m);
+      }
+    }
+    return;
+  }
+#pragma omp parallel for if (parallel)
+  for (int64_t r = 0; r < rows; ++r) {
+    float v[kSubBlock];
+    const float mu = mean[r % C];
+    const float k = inv_std[r % C];
+    for (int s0 = 0; s0 < S; s0 += kSubBlock) {
+      const int m = std::min(kSubBlock, S - s0);
+      const float* xr = x + r * S + s0;
+      for (int i = 0; i < m; ++i) v[i] = batch_normalized(xr[i], mu, k);
+      forward_block(v, y + r * S + s0, m);
     }
   }
 }

@@ -82,6 +82,13 @@ void upload_async(void* device_dst, const void* host_src, size_t bytes) {
 
 void wait_for_uploads() { check_cuda(cudaStreamSynchronize(cuda::copy_stream()), "waiting for uploads"); }
 
+void copy_device_to_device_async(void* dst, const void* src, size_t bytes) {
+  if (bytes == 0) return;
+  // cudaStreamLegacy rather than 0: the legacy stream even in a translation unit built
+  // with per-thread default streams, so events recorded on it cover this copy.
+  HWGQ_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, cudaStreamLegacy));
+}
+
 void device_synchronize() { check_cuda(cudaDeviceSynchronize(), "waiting for the GPU"); }
 
 int device_count() {
@@ -100,6 +107,59 @@ void select_device(int device) {
                "--gpu=" << device << " does not exist: this machine has " << count << " GPU(s), ids 0-"
                         << count - 1);
   check_cuda(cudaSetDevice(device), "cudaSetDevice");
+}
+
+int current_device() {
+  int device = 0;
+  HWGQ_CUDA_CHECK(cudaGetDevice(&device));
+  return device;
+}
+
+DeviceGuard::DeviceGuard(int device) {
+  int current = 0;
+  HWGQ_CUDA_CHECK(cudaGetDevice(&current));
+  if (current == device) return;
+  HWGQ_CUDA_CHECK(cudaSetDevice(device));
+  previous_ = current;
+}
+
+DeviceGuard::~DeviceGuard() {
+  // A destructor must not throw; a failed switch back clears its error status so that it
+  // is not blamed on the next unrelated call.
+  if (previous_ >= 0 && cudaSetDevice(previous_) != cudaSuccess) cudaGetLastError();
+}
+
+DeviceEvent::DeviceEvent() {
+  HWGQ_CUDA_CHECK(cudaGetDevice(&device_));
+  cudaEvent_t event = nullptr;
+  HWGQ_CUDA_CHECK(cudaEventCreateWithFlags(&event, cudaEventDisableTiming));
+  event_ = event;
+}
+
+DeviceEvent::~DeviceEvent() {
+  if (!event_) return;
+  int current = -1;
+  if (cudaGetDevice(&current) != cudaSuccess) cudaGetLastError();
+  const bool switched = current != device_ && cudaSetDevice(device_) == cudaSuccess;
+  if (cudaEventDestroy(static_cast<cudaEvent_t>(event_)) != cudaSuccess) cudaGetLastError();
+  if (switched && cudaSetDevice(current) != cudaSuccess) cudaGetLastError();
+}
+
+void DeviceEvent::record_on_compute_stream() {
+  DeviceGuard guard(device_);
+  HWGQ_CUDA_CHECK(cudaEventRecord(static_cast<cudaEvent_t>(event_), cudaStreamLegacy));
+}
+
+void DeviceEvent::record_on_copy_stream() {
+  DeviceGuard guard(device_);
+  HWGQ_CUDA_CHECK(cudaEventRecord(static_cast<cudaEvent_t>(event_), cuda::copy_stream()));
+}
+
+void DeviceEvent::synchronize() {
+  // cudaEventSynchronize would accept an event of another device, but the guard keeps the
+  // one rule for every member: an event is used on its own device.
+  DeviceGuard guard(device_);
+  HWGQ_CUDA_CHECK(cudaEventSynchronize(static_cast<cudaEvent_t>(event_)));
 }
 
 std::string describe_devices() {
@@ -138,11 +198,20 @@ void* pinned_malloc(size_t bytes) {
 void pinned_free(void* ptr) { std::free(ptr); }
 void upload_async(void*, const void*, size_t) { no_cuda(); }
 void wait_for_uploads() {}
+void copy_device_to_device_async(void*, const void*, size_t) { no_cuda(); }
 void device_synchronize() {}
 int device_count() { return 0; }
 void select_device(int device) {
   HWGQ_FAIL("--gpu=" << device << " asked for a GPU, but this hwgq was built without CUDA");
 }
+int current_device() { no_cuda(); }
+DeviceGuard::DeviceGuard(int) { no_cuda(); }
+DeviceGuard::~DeviceGuard() {}
+DeviceEvent::DeviceEvent() { no_cuda(); }
+DeviceEvent::~DeviceEvent() {}
+void DeviceEvent::record_on_compute_stream() { no_cuda(); }
+void DeviceEvent::record_on_copy_stream() { no_cuda(); }
+void DeviceEvent::synchronize() { no_cuda(); }
 std::string describe_devices() { return "this hwgq was built without CUDA\n"; }
 
 #endif

@@ -2,6 +2,13 @@
 // to `depth` batches ready ahead of forward, and a small pool of decode workers lets the
 // producer spread one batch's items (image decoding, transforms) over several threads.
 // Forward then only copies a finished batch into its tops.
+//
+// GPU mode (the run's mode when start() is called, with a GPU present): the batches live
+// in page-locked host memory, and the producer thread also uploads each batch into device
+// buffers of its own on the copy stream, waits until the upload has landed, and only then
+// hands the batch out; forward copies it into the tops device to device on the compute
+// stream. Each batch carries an event recorded after that copy, which the producer waits
+// for before it overwrites the batch's device buffers again.
 #pragma once
 
 #include <atomic>
@@ -14,12 +21,23 @@
 #include <thread>
 #include <vector>
 
+#include "hwgq/data/pinned_array.hpp"
+
 namespace hwgq {
+
+class Blob;
 
 // One batch in the layout of the data layers' tops.
 struct Batch {
-  std::vector<float> data;
-  std::vector<float> label;
+  explicit Batch(bool page_locked = true) : data(page_locked), label(page_locked) {}
+  PinnedArray data;
+  PinnedArray label;
+  // Set by the prefetcher in GPU mode, never by a Fill: device copies of data and label
+  // that landed on GPU `device` before the batch was handed out (gpu_label is null for an
+  // empty label). Null, and device -1, otherwise.
+  const float* gpu_data = nullptr;
+  const float* gpu_label = nullptr;
+  int device = -1;
 };
 
 class BatchPrefetcher {
@@ -34,17 +52,27 @@ class BatchPrefetcher {
   BatchPrefetcher(int depth, int decode_threads, Fill fill);
   // Starts the producer. Separate from construction so that a fill which calls back into
   // this prefetcher (parallel_for) never sees it half-built or not yet stored by its owner.
+  // The run's mode at this point decides whether batches are uploaded (see above).
   void start();
-  // Stops the producer (after the batch it is filling) and the workers, and joins them;
-  // later calls do nothing. The destructor calls it.
+  // Stops the producer (after the batch it is filling) and the workers, joins them, and
+  // frees the device buffers; later calls do nothing. The destructor calls it.
   void stop();
   ~BatchPrefetcher();
   BatchPrefetcher(const BatchPrefetcher&) = delete;
   BatchPrefetcher& operator=(const BatchPrefetcher&) = delete;
 
   // Waits for the oldest ready batch, hands it to `use`, then gives the buffer back to
-  // the producer.
+  // the producer. Device-to-device copies out of batch.gpu_data / gpu_label that `use`
+  // issues must go to the compute stream (copy_device_to_device_async): the batch's event
+  // is recorded there after `use` returns.
   void consume(const std::function<void(const Batch&)>& use);
+  // consume() into blobs shaped like the batch: `data` and, when not null, `label`. With
+  // on_gpu the blobs' device memory is written, device to device from the batch's device
+  // copies when it has them on the calling thread's current GPU; otherwise (and always
+  // without on_gpu) their host memory is written, and a later GPU reader uploads it.
+  void consume_into(Blob* data, Blob* label, bool on_gpu);
+  // Whether this prefetcher uploads its batches (started in GPU mode with a GPU present).
+  bool uploads() const { return uploads_; }
 
   // Runs fn(i, worker) for every i in [0, n) and returns when all are done. Item i always
   // runs on worker i % decode_threads(), so per-worker state such as a random generator
@@ -57,20 +85,32 @@ class BatchPrefetcher {
   bool stopping() const { return stopping_.load(); }
 
  private:
+  // A batch with its device side (defined in prefetcher.cpp).
+  struct Slot;
+
   void produce();
+  void upload(Slot* slot);
+  // Returns a consumed slot to the producer, after marking the compute stream for it.
+  void release(Slot* slot);
+  void free_device_buffers();
   void work(int worker);
   void run_share(int worker);
 
   Fill fill_;
+  int depth_;
   int decode_threads_;
   std::atomic<bool> stopping_{false};
+  // Fixed by start(): whether batches are uploaded, and to which GPU.
+  bool uploads_ = false;
+  int device_ = -1;
 
-  // Batch hand-over between producer and consumer.
+  // Batch hand-over between producer and consumer. A slot in neither queue belongs to
+  // whoever took it out: the producer filling it or the consumer reading it.
   std::mutex mutex_;
   std::condition_variable changed_;
-  std::vector<std::unique_ptr<Batch>> batches_;
-  std::deque<Batch*> free_;
-  std::deque<Batch*> ready_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  std::deque<Slot*> free_;
+  std::deque<Slot*> ready_;
   std::exception_ptr failure_;
 
   // parallel_for jobs for the decode workers.

@@ -30,6 +30,22 @@ class BatchNormLayer : public Layer {
   bool allow_in_place() const override { return true; }
 
   bool use_global_stats() const { return use_global_stats_; }
+  int channels() const { return channels_; }
+
+  // Inference fusion (set by Net in the TEST phase, docs/layers/quant.md): the Quant layer
+  // reading this layer's output normalises by itself, so forward leaves the top alone and
+  // there is no backward.
+  void set_folded_into_next(bool folded) { folded_ = folded; }
+  bool folded_into_next() const { return folded_; }
+  // The global statistics as forward uses them, read from the blobs at this call (a test
+  // net shares the training net's blobs, which change every iteration): per channel the
+  // mean and 1 / sqrt(variance + eps), channels() values each, valid until the next call.
+  void global_normalization_cpu(const float** mean, const float** inv_std);
+#ifdef HWGQ_WITH_CUDA
+  // The same on the device, computed by the kernel forward_gpu uses (so a fused GPU
+  // forward normalises with exactly the unfused GPU forward's values).
+  void global_normalization_gpu(const float** mean, const float** inv_std);
+#endif
 
   // Re-estimating the running statistics (batch_norm_recalibration.hpp): begin clears
   // them and makes every later training-mode forward add its batch statistics with equal
@@ -51,6 +67,7 @@ class BatchNormLayer : public Layer {
   void update_running_statistics();
 
   bool use_global_stats_ = false;
+  bool folded_ = false;
   float moving_average_fraction_ = 0.999f;
   float configured_moving_average_fraction_ = 0.999f;
   float eps_ = 1e-5f;

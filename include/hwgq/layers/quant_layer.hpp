@@ -12,6 +12,8 @@
 
 namespace hwgq {
 
+class BatchNormLayer;
+
 class QuantLayer : public Layer {
  public:
   enum class Forward { kHwgq, kSign, kHardTanh, kRelu };
@@ -35,6 +37,13 @@ class QuantLayer : public Layer {
   const std::vector<float>& centers() const { return centers_; }
   const std::vector<float>& thresholds() const { return thresholds_; }
 
+  // Inference fusion, set by Net in the TEST phase (docs/layers/quant.md, "Fused with
+  // BatchNorm"): forward reads `bn_bottom`, the input of BatchNorm `bn` (global statistics,
+  // folded away), instead of its own bottom, and quantizes bn's output for it in one pass,
+  // with bn's statistics as they are at that forward. There is no backward then.
+  void fuse_batch_norm(BatchNormLayer* bn, Blob* bn_bottom);
+  bool fused() const { return fused_bn_ != nullptr; }
+
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
@@ -46,6 +55,17 @@ class QuantLayer : public Layer {
  private:
   void check_centers() const;
   void warn_if_thresholds_ignored() const;
+  void forward_fused_cpu(const BlobVec& top);
+  // The forward function on m contiguous values (a block of the fused forward).
+  void forward_block(const float* x, float* y, int m) const;
+  // Whether the fused forward compares x with per-channel cuts (hwgq up to 16 centers,
+  // sign) rather than normalising every element.
+  bool fused_uses_cuts() const;
+  // Rows of cuts per channel: the zero cut, then one per threshold (hwgq); one (sign).
+  int fused_cut_rows() const;
+  // Remakes fused_cuts_ when the statistics differ from those it was made for; returns
+  // whether cuts are usable (every channel's statistics monotone).
+  bool update_fused_cuts(const float* mean, const float* inv_std, int channels);
 
   Forward forward_ = Forward::kHwgq;
   Backward backward_ = Backward::kRelu;
@@ -59,6 +79,18 @@ class QuantLayer : public Layer {
   // Backward needs the input x; when the layer runs in place the forward overwrites it,
   // so a copy is kept (only then).
   Blob input_copy_;
+
+  BatchNormLayer* fused_bn_ = nullptr;
+  Blob* fused_input_ = nullptr;
+  // CPU: the statistics the cuts were made for, and cuts[row * C + c], remade only when
+  // the statistics change; empty cuts when a channel's statistics are not monotone.
+  std::vector<float> fused_mean_;
+  std::vector<float> fused_inv_std_;
+  std::vector<float> fused_cuts_;
+#ifdef HWGQ_WITH_CUDA
+  void forward_fused_gpu(const BlobVec& top);
+  Blob fused_cuts_gpu_;
+#endif
 #ifdef HWGQ_WITH_CUDA
   // thresholds_ then centers_ on the device, uploaded when they change.
   const float* gpu_table();

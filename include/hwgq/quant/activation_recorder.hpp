@@ -17,7 +17,8 @@ std::vector<std::string> quant_layer_names(const Net& net);
 
 // Runs `iterations` forward passes and returns, per named layer, the values of its first
 // bottom. At most max_samples values are kept per layer, spread evenly over the batches.
-// An unknown layer name raises hwgq::Error listing the layers.
+// An unknown layer name raises hwgq::Error listing the layers, and so does a Quant layer
+// with a BatchNorm folded into it (build such nets with fuse_batch_norm_quant: false).
 std::map<std::string, std::vector<float>> record_layer_inputs(Net& net, const std::vector<std::string>& layers,
                                                               int iterations, size_t max_samples = 1 << 20);
 

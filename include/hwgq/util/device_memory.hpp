@@ -24,13 +24,59 @@ void pinned_free(void* ptr);
 void upload_async(void* device_dst, const void* host_src, size_t bytes);
 // Blocks until every upload_async issued so far has landed.
 void wait_for_uploads();
+// Starts a device-to-device copy on the compute stream (the legacy default stream of the
+// calling thread's current device), ordered with the kernels around it.
+void copy_device_to_device_async(void* dst, const void* src, size_t bytes);
 // Blocks until all GPU work issued so far has finished (timing); no-op without CUDA.
 void device_synchronize();
 
 // Number of usable GPUs; 0 in a build without CUDA or on a machine without one.
 int device_count();
-// Selects the GPU for this process; raises hwgq::Error naming the id when it does not exist.
+// Selects the GPU for the calling host thread (CUDA keeps the current device per thread:
+// a new thread starts on GPU 0); raises hwgq::Error naming the id when it does not exist.
 void select_device(int device);
+// The calling thread's current GPU.
+int current_device();
+
+// Makes `device` the calling thread's current GPU for the guard's lifetime, then restores
+// the previous one (for freeing or waiting on resources another thread made).
+class DeviceGuard {
+ public:
+  explicit DeviceGuard(int device);
+  ~DeviceGuard();
+  DeviceGuard(const DeviceGuard&) = delete;
+  DeviceGuard& operator=(const DeviceGuard&) = delete;
+
+ private:
+  int previous_ = -1;
+};
+
+// A CUDA event behind an opaque handle: a mark in a stream that another host thread can
+// wait for, which orders work across the compute and copy streams without waiting for
+// either stream as a whole. It belongs to the device current when it was made; every
+// member switches to that device itself, so any thread may use it.
+class DeviceEvent {
+ public:
+  // Made on the calling thread's current device, without timing (cheaper to record and wait on).
+  DeviceEvent();
+  ~DeviceEvent();
+  DeviceEvent(const DeviceEvent&) = delete;
+  DeviceEvent& operator=(const DeviceEvent&) = delete;
+
+  // Marks the point after all work issued so far on the compute stream (the legacy
+  // default stream) of the event's device.
+  void record_on_compute_stream();
+  // Marks the point after all uploads issued so far on the copy stream of the event's device.
+  void record_on_copy_stream();
+  // Blocks until the work before the latest mark has finished; returns at once when the
+  // event was never recorded.
+  void synchronize();
+  int device() const { return device_; }
+
+ private:
+  void* event_ = nullptr;  // a cudaEvent_t
+  int device_ = -1;
+};
 // One paragraph per GPU: name, memory, compute capability (hwgq device_query).
 std::string describe_devices();
 
