@@ -6,7 +6,7 @@
 namespace hwgq {
 
 void DecodingDataLayer::forward_gpu(const BlobVec& bottom, const BlobVec& top) {
-  prefetcher_->consume_into(top[0], top.size() > 1 ? top[1] : nullptr, true);
+  consumed_position_ = prefetcher_->consume_into(top[0], top.size() > 1 ? top[1] : nullptr, true);
 }
 
 }  // namespace hwgq

@@ -79,6 +79,16 @@ void LmdbReader::next(std::string* key, std::string* value) {
   value->assign(static_cast<const char*>(v.mv_data), v.mv_size);
 }
 
+void LmdbReader::skip(size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    MDB_val k, v;
+    int rc = mdb_cursor_get(cursor_, &k, &v, at_end_ ? MDB_FIRST : MDB_NEXT);
+    if (rc == MDB_NOTFOUND) rc = mdb_cursor_get(cursor_, &k, &v, MDB_FIRST);
+    check(rc, path_, "skipping a record");
+    at_end_ = false;
+  }
+}
+
 LmdbWriter::LmdbWriter(const std::string& path, size_t initial_map_bytes) : path_(path) {
   HWGQ_REQUIRE(!file_exists(path), "LMDB " << path << " already exists; remove it or choose another name");
   HWGQ_REQUIRE(::mkdir(path.c_str(), 0755) == 0, "cannot create LMDB folder " << path << ": " << std::strerror(errno));

@@ -218,8 +218,10 @@ void BatchPrefetcher::release(Slot* slot) {
   changed_.notify_all();
 }
 
-void BatchPrefetcher::consume_into(Blob* data, Blob* label, bool on_gpu) {
+int64_t BatchPrefetcher::consume_into(Blob* data, Blob* label, bool on_gpu) {
+  int64_t position = 0;
   consume([&](const Batch& batch) {
+    position = batch.position;
     CHECK_EQ(static_cast<size_t>(data->count()), batch.data.size()) << "data top and batch differ in size";
     if (label) CHECK_EQ(static_cast<size_t>(label->count()), batch.label.size()) << "label top and batch differ";
     const bool on_device = on_gpu && batch.device >= 0 && batch.device == current_device();
@@ -235,6 +237,7 @@ void BatchPrefetcher::consume_into(Blob* data, Blob* label, bool on_gpu) {
       std::copy(batch.label.begin(), batch.label.end(), label->mutable_cpu_data());
     }
   });
+  return position;
 }
 
 void BatchPrefetcher::run_share(int worker) {

@@ -25,15 +25,11 @@ void DataLayer::open_source() {
   LOG(INFO) << where() << reader_->size() << " records in " << p.source();
 }
 
-void DataLayer::begin() {
-  reader_->rewind();
-  const uint32_t rand_skip = param_.data_param().rand_skip();
-  if (rand_skip > 0) {
-    const uint32_t skip = std::uniform_int_distribution<uint32_t>(0, rand_skip - 1)(Context::get().rng());
-    LOG(INFO) << where() << "skipping the first " << skip << " records";
-    SourceItem ignored;
-    for (uint32_t i = 0; i < skip; ++i) next_item(&ignored);
-  }
+void DataLayer::rewind(uint64_t) { reader_->rewind(); }
+
+void DataLayer::skip_items(int64_t count) {
+  // The records come round in key order, so only the remainder of a whole pass moves.
+  reader_->skip(static_cast<size_t>(count % static_cast<int64_t>(reader_->size())));
 }
 
 void DataLayer::next_item(SourceItem* item) { reader_->next(&item->name, &item->payload); }

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <random>
+#include <sstream>
 
 namespace hwgq {
 
@@ -62,21 +64,57 @@ void DecodingDataLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {
   LOG(INFO) << where() << "items of " << shape_string(source_shape_) << ", batches of " << batch_size_ << " x "
             << shape_string(item_shape_);
 
-  // One generator per decode worker, all derived from one draw of the run's generator so
-  // that random_seed fixes crops and mirrors (for a given decode_threads).
-  const uint64_t seed = Context::get().rng()();
-  worker_rngs_.clear();
-  for (int w = 0; w < threads; ++w) {
-    std::seed_seq sequence{seed, static_cast<uint64_t>(w)};
-    worker_rngs_.emplace_back(sequence);
-  }
   worker_items_.assign(threads, DecodedItem());
   failures_in_a_row_ = 0;
+  // One draw of the run's generator seeds the order and the transforms, so random_seed
+  // fixes both.
+  start_stream(Context::get().rng()(), 0, true);
+  start_prefetch();
+}
 
-  begin();
-  prefetcher_ = std::make_unique<BatchPrefetcher>(prefetch_depth(), threads,
+void DecodingDataLayer::start_stream(uint64_t seed, int64_t position, bool fresh) {
+  seed_ = seed;
+  rewind(seed);
+  items_drawn_ = 0;
+  if (fresh && rand_skip() > 0) {
+    position = std::uniform_int_distribution<uint32_t>(0, rand_skip() - 1)(Context::get().rng());
+    LOG(INFO) << where() << "skipping the first " << position << " items";
+  }
+  skip_items(position);
+  items_drawn_ = position;
+  consumed_position_ = position;
+}
+
+void DecodingDataLayer::start_prefetch() {
+  prefetcher_ = std::make_unique<BatchPrefetcher>(prefetch_depth(), decode_threads(),
                                                   [this](Batch* batch) { fill_batch(batch); });
   prefetcher_->start();
+}
+
+void DecodingDataLayer::skip_items(int64_t count) {
+  SourceItem ignored;
+  for (int64_t i = 0; i < count; ++i) next_item(&ignored);
+}
+
+void DecodingDataLayer::draw_item(SourceItem* item) {
+  next_item(item);
+  ++items_drawn_;
+}
+
+std::string DecodingDataLayer::save_state() const {
+  return std::to_string(seed_) + " " + std::to_string(consumed_position_);
+}
+
+void DecodingDataLayer::restore_state(const std::string& state) {
+  std::istringstream in(state);
+  uint64_t seed = 0;
+  int64_t position = 0;
+  HWGQ_REQUIRE(static_cast<bool>(in >> seed >> position) && position >= 0,
+               where() << "cannot read the saved read position \"" << state << "\"");
+  stop_prefetch();  // the producer thread must not draw while the position moves
+  failures_in_a_row_ = 0;
+  start_stream(seed, position, false);
+  start_prefetch();
 }
 
 void DecodingDataLayer::reshape(const BlobVec& bottom, const BlobVec& top) {
@@ -101,7 +139,11 @@ void DecodingDataLayer::fill_batch(Batch* batch) {
     if (prefetcher_->stopping()) return;
     const int wanted = batch_size_ - filled;
     pending_.resize(wanted);
-    for (auto& item : pending_) next_item(&item);
+    pending_index_.resize(wanted);
+    for (int i = 0; i < wanted; ++i) {
+      pending_index_[i] = items_drawn_;
+      draw_item(&pending_[i]);
+    }
     accepted_.assign(wanted, 0);
     std::vector<std::string> reasons(wanted);
     prefetcher_->parallel_for(wanted, [&](int i, int worker) {
@@ -115,10 +157,16 @@ void DecodingDataLayer::fill_batch(Batch* batch) {
           return;
         }
         float* out = batch->data.data() + static_cast<size_t>(filled + i) * item_size_;
+        // The item's own generator: its crop and mirror depend on the seed and its place
+        // in the stream only, not on which worker transforms it.
+        const uint64_t index = static_cast<uint64_t>(pending_index_[i]);
+        std::seed_seq sequence{static_cast<uint32_t>(seed_), static_cast<uint32_t>(seed_ >> 32),
+                               static_cast<uint32_t>(index), static_cast<uint32_t>(index >> 32)};
+        std::mt19937_64 rng(sequence);
         if (px.bytes) {
-          transformer_->transform(px.bytes, px.layout, px.channels, px.height, px.width, out, worker_rngs_[worker]);
+          transformer_->transform(px.bytes, px.layout, px.channels, px.height, px.width, out, rng);
         } else {
-          transformer_->transform(px.floats, px.layout, px.channels, px.height, px.width, out, worker_rngs_[worker]);
+          transformer_->transform(px.floats, px.layout, px.channels, px.height, px.width, out, rng);
         }
         batch->label[filled + i] = static_cast<float>(decoded.label);
         accepted_[i] = 1;
@@ -146,10 +194,11 @@ void DecodingDataLayer::fill_batch(Batch* batch) {
     }
     filled = next;
   }
+  batch->position = items_drawn_;
 }
 
 void DecodingDataLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
-  prefetcher_->consume_into(top[0], top.size() > 1 ? top[1] : nullptr, false);
+  consumed_position_ = prefetcher_->consume_into(top[0], top.size() > 1 ? top[1] : nullptr, false);
 }
 
 }  // namespace hwgq

@@ -27,24 +27,30 @@ void ImageDataLayer::open_source() {
   }
   for (auto& entry : entries_) entry.first = p.root_folder() + entry.first;
   HWGQ_REQUIRE(!entries_.empty(), where() << "the image list " << p.source() << " names no images");
-  // Seeded from the run's generator, so random_seed fixes the shuffled order.
-  rng_.seed(Context::get().rng()());
+  // List order until rewind() (setup reads the first items in it to learn their shape).
   order_.resize(entries_.size());
   std::iota(order_.begin(), order_.end(), 0u);
   cursor_ = 0;
   LOG(INFO) << where() << entries_.size() << " images listed in " << p.source();
 }
 
-void ImageDataLayer::begin() {
+void ImageDataLayer::rewind(uint64_t seed) {
+  rng_.seed(seed);
   std::iota(order_.begin(), order_.end(), 0u);
   if (shuffle_) std::shuffle(order_.begin(), order_.end(), rng_);
   cursor_ = 0;
-  const uint32_t rand_skip = param_.image_data_param().rand_skip();
-  if (rand_skip > 0) {
-    const uint32_t skip = std::uniform_int_distribution<uint32_t>(0, rand_skip - 1)(Context::get().rng());
-    LOG(INFO) << where() << "skipping the first " << skip << " images";
-    SourceItem ignored;
-    for (uint32_t i = 0; i < skip; ++i) next_item(&ignored);
+}
+
+void ImageDataLayer::skip_items(int64_t count) {
+  // Whole epochs at a time: only the reshuffles at their ends need doing.
+  while (count > 0) {
+    if (cursor_ == order_.size()) {
+      cursor_ = 0;
+      if (shuffle_) std::shuffle(order_.begin(), order_.end(), rng_);
+    }
+    const int64_t step = std::min<int64_t>(count, static_cast<int64_t>(order_.size() - cursor_));
+    cursor_ += static_cast<size_t>(step);
+    count -= step;
   }
 }
 

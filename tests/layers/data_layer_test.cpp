@@ -99,6 +99,37 @@ TEST_F(DataLayerTest, TransformAndLegacyFields) {
         EXPECT_FLOAT_EQ(data.cpu_data()[data.offset(2, c, h, w)], (image.at(h + 1, w + 1, c) - 10.f) * 0.5f);
 }
 
+TEST_F(DataLayerTest, RestoredReadPositionContinuesTheStream) {
+  write_raw(5);
+  LayerParameter p = param(2, TRAIN);
+  p.mutable_transform_param()->set_crop_size(3);
+  p.mutable_transform_param()->set_mirror(true);
+  auto run = [&](DataLayer* layer, int batches, const std::string& restore) {
+    Blob data, label;
+    layer->setup({}, {&data, &label});
+    if (!restore.empty()) layer->restore_state(restore);
+    std::vector<std::vector<float>> out;
+    for (int b = 0; b < batches; ++b) {
+      layer->forward({}, {&data, &label});
+      std::vector<float> batch(data.cpu_data(), data.cpu_data() + data.count());
+      batch.insert(batch.end(), label.cpu_data(), label.cpu_data() + label.count());
+      out.push_back(batch);
+    }
+    return out;
+  };
+  Context::get().set_random_seed(3);
+  DataLayer original(p);
+  const auto uninterrupted = run(&original, 7, "");
+  Context::get().set_random_seed(3);
+  DataLayer first(p);
+  run(&first, 4, "");  // 8 records: into the second pass over 5
+  Context::get().set_random_seed(42);
+  p.mutable_data_param()->set_decode_threads(1);  // crops do not depend on the thread count
+  DataLayer resumed(p);
+  const auto rest = run(&resumed, 3, first.save_state());
+  for (int b = 0; b < 3; ++b) EXPECT_EQ(rest[b], uninterrupted[4 + b]) << "batch " << 4 + b;
+}
+
 TEST_F(DataLayerTest, UnreadableRecordsAreSkippedAndCounted) {
   {
     LmdbWriter writer(db());

@@ -115,6 +115,72 @@ TEST_F(ImageDataLayerTest, ShuffleFollowsTheSeedAndCoversEveryImageEachEpoch) {
   EXPECT_NE(std::vector<int>(first.begin(), first.begin() + 7), std::vector<int>(first.begin() + 7, first.begin() + 14));
 }
 
+// Random crops, mirrors and the shuffled order, batch after batch (data then labels).
+std::vector<std::vector<float>> random_batches(ImageDataLayer* layer, int batches) {
+  Blob data, label;
+  layer->setup({}, {&data, &label});
+  std::vector<std::vector<float>> out;
+  for (int b = 0; b < batches; ++b) {
+    layer->forward({}, {&data, &label});
+    std::vector<float> batch(data.cpu_data(), data.cpu_data() + data.count());
+    batch.insert(batch.end(), label.cpu_data(), label.cpu_data() + label.count());
+    out.push_back(batch);
+  }
+  return out;
+}
+
+TEST_F(ImageDataLayerTest, RandomTransformsDoNotDependOnDecodeThreads) {
+  write_images(7);
+  LayerParameter p = param(3, TRAIN);
+  p.mutable_image_data_param()->set_shuffle(true);
+  p.mutable_transform_param()->set_crop_size(6);
+  p.mutable_transform_param()->set_mirror(true);
+  std::vector<std::vector<float>> by_threads[2];
+  for (int t = 0; t < 2; ++t) {
+    p.mutable_image_data_param()->set_decode_threads(t == 0 ? 1 : 3);
+    Context::get().set_random_seed(11);
+    ImageDataLayer layer(p);
+    by_threads[t] = random_batches(&layer, 5);
+  }
+  EXPECT_EQ(by_threads[0], by_threads[1]);
+}
+
+TEST_F(ImageDataLayerTest, RestoredReadPositionContinuesTheStream) {
+  write_images(7);
+  LayerParameter p = param(3, TRAIN);
+  p.mutable_image_data_param()->set_shuffle(true);
+  p.mutable_transform_param()->set_crop_size(6);
+  p.mutable_transform_param()->set_mirror(true);
+  Context::get().set_random_seed(5);
+  ImageDataLayer original(p);
+  const auto uninterrupted = random_batches(&original, 6);
+
+  // Three batches (9 items: past the first epoch of 7), then the state is saved.
+  Context::get().set_random_seed(5);
+  ImageDataLayer first(p);
+  random_batches(&first, 3);
+  const std::string state = first.save_state();
+
+  Context::get().set_random_seed(99);  // a different run: everything comes from the state
+  ImageDataLayer resumed(p);
+  Blob data, label;
+  resumed.setup({}, {&data, &label});
+  resumed.restore_state(state);
+  for (int b = 3; b < 6; ++b) {
+    resumed.forward({}, {&data, &label});
+    std::vector<float> batch(data.cpu_data(), data.cpu_data() + data.count());
+    batch.insert(batch.end(), label.cpu_data(), label.cpu_data() + label.count());
+    EXPECT_EQ(batch, uninterrupted[b]) << "batch " << b;
+  }
+  EXPECT_EQ(resumed.save_state(), original.save_state());
+  try {
+    resumed.restore_state("not a position");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot read the saved read position"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(ImageDataLayerTest, UnreadableImagesAreSkipped) {
   write_images(4);
   test::write_bytes(dir_.path("broken.jpg"), encode_jpeg(test::make_image(10, 12, 3, 9)).substr(0, 25));

@@ -28,6 +28,8 @@ class LmdbReader {
   // The record under the cursor, then advances (wrapping to the first record).
   // The database must not be empty.
   void next(std::string* key, std::string* value);
+  // Moves on by `count` records as `count` next() calls would, without copying them.
+  void skip(size_t count);
   // Back to the first record.
   void rewind();
 

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -38,6 +39,9 @@ struct Batch {
   const float* gpu_data = nullptr;
   const float* gpu_label = nullptr;
   int device = -1;
+  // Set by the Fill where the source has a position: where it stood after the batch's
+  // last item (data layers save it with snapshots to resume from).
+  int64_t position = 0;
 };
 
 class BatchPrefetcher {
@@ -70,7 +74,8 @@ class BatchPrefetcher {
   // on_gpu the blobs' device memory is written, device to device from the batch's device
   // copies when it has them on the calling thread's current GPU; otherwise (and always
   // without on_gpu) their host memory is written, and a later GPU reader uploads it.
-  void consume_into(Blob* data, Blob* label, bool on_gpu);
+  // Returns the batch's position.
+  int64_t consume_into(Blob* data, Blob* label, bool on_gpu);
   // Whether this prefetcher uploads its batches (started in GPU mode with a GPU present).
   bool uploads() const { return uploads_; }
 

@@ -25,7 +25,9 @@ class DataLayer : public DecodingDataLayer {
   int batch_size() const override { return static_cast<int>(param_.data_param().batch_size()); }
   TransformationParameter transform_param() const override { return merged_transform_param(param_.data_param()); }
   int decode_threads() const override { return static_cast<int>(param_.data_param().decode_threads()); }
-  void begin() override;
+  void rewind(uint64_t seed) override;
+  uint32_t rand_skip() const override { return param_.data_param().rand_skip(); }
+  void skip_items(int64_t count) override;
   void next_item(SourceItem* item) override;
   void decode(const SourceItem& item, DecodedItem* out) const override;
 

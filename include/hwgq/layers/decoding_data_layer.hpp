@@ -2,6 +2,11 @@
 // from a source in order by the prefetch thread, decoded and transformed by the decode
 // workers, and gathered into batches `prefetch` batches ahead of forward.
 //
+// Random crops and mirrors come from a generator seeded by the layer's seed and the
+// item's place in the stream of items drawn from the source, so they do not depend on
+// decode_threads, and a snapshot's saved read position (seed and place) lets a resumed
+// run see exactly the batches an uninterrupted one would.
+//
 // An item that cannot be read or decoded, or whose shape differs from the first readable
 // item's, is skipped with a warning and counted (the count is logged periodically and at
 // shutdown); the batch is completed with the items that follow. A whole pass over the
@@ -44,6 +49,9 @@ class DecodingDataLayer : public Layer {
   const std::vector<int>& item_shape() const { return item_shape_; }
   // Items in one pass over the source, known once the source is open.
   int64_t source_size() const override = 0;
+  // The read position: "seed items" of the last batch forward consumed.
+  std::string save_state() const override;
+  void restore_state(const std::string& state) override;
 
  protected:
   // One item as the source hands it out: a name for messages, the label, and the stored
@@ -69,11 +77,15 @@ class DecodingDataLayer : public Layer {
   virtual TransformationParameter transform_param() const = 0;
   virtual int prefetch_depth() const;
   virtual int decode_threads() const = 0;
-  // Goes back to the first item (shuffling and skipping as the layer's parameters say);
-  // called once the item shape is known, before prefetching starts.
-  virtual void begin() = 0;
-  // The next item; called by the producer thread only (and once by setup before begin).
+  // Goes back to the first item; a source that shuffles seeds its order from `seed`.
+  virtual void rewind(uint64_t seed) = 0;
+  // rand_skip of the layer's parameters: a fresh start skips a random number below it.
+  virtual uint32_t rand_skip() const = 0;
+  // The next item; called by the producer thread only (and by setup while it is stopped).
   virtual void next_item(SourceItem* item) = 0;
+  // Moves on by `count` items exactly as `count` next_item calls would; sources that can
+  // do it without reading the items override it.
+  virtual void skip_items(int64_t count);
   // Decodes an item; raises hwgq::Error when it cannot, which skips it. Runs on several
   // decode workers at once.
   virtual void decode(const SourceItem& item, DecodedItem* out) const = 0;
@@ -87,6 +99,7 @@ class DecodingDataLayer : public Layer {
 #endif
 
   void stop_prefetch();
+
 
   // transform_param completed by the legacy transform fields that Caffe still accepts in
   // data_param and image_data_param; transform_param wins where both set one.
@@ -103,7 +116,13 @@ class DecodingDataLayer : public Layer {
   }
 
  private:
+  // Rewinds the source with `seed` and moves to `position` (items drawn); a fresh start
+  // instead draws rand_skip's random skip from the run's generator.
+  void start_stream(uint64_t seed, int64_t position, bool fresh);
+  void start_prefetch();
+  void draw_item(SourceItem* item);
   void fill_batch(Batch* batch);
+
   void note_skipped(const std::string& name, const std::string& reason);
 
   std::unique_ptr<DataTransformer> transformer_;
@@ -113,11 +132,17 @@ class DecodingDataLayer : public Layer {
   int batch_size_ = 0;
   bool has_label_top_ = false;
 
-  // Used by the producer thread and the decode workers (one generator and scratch item
-  // per worker).
-  std::vector<std::mt19937_64> worker_rngs_;
+  // Seeds the shuffled order and every item's crop and mirror.
+  uint64_t seed_ = 0;
+  // Items drawn from the source since the start (producer thread), and the position of
+  // the last batch forward consumed (the net's thread).
+  int64_t items_drawn_ = 0;
+  int64_t consumed_position_ = 0;
+
+  // Used by the producer thread and the decode workers (one scratch item per worker).
   std::vector<DecodedItem> worker_items_;
   std::vector<SourceItem> pending_;
+  std::vector<int64_t> pending_index_;
   std::vector<char> accepted_;
   int64_t failures_in_a_row_ = 0;
   std::atomic<int64_t> skipped_{0};

@@ -31,7 +31,9 @@ class ImageDataLayer : public DecodingDataLayer {
     return merged_transform_param(param_.image_data_param());
   }
   int decode_threads() const override { return static_cast<int>(param_.image_data_param().decode_threads()); }
-  void begin() override;
+  void rewind(uint64_t seed) override;
+  uint32_t rand_skip() const override { return param_.image_data_param().rand_skip(); }
+  void skip_items(int64_t count) override;
   void next_item(SourceItem* item) override;
   void decode(const SourceItem& item, DecodedItem* out) const override;
 
