@@ -59,11 +59,6 @@ void hwgq_fixed_block(const float* x, float* y, int begin, int end, const float*
   }
 }
 
-template <int N>
-void hwgq_forward_fixed(const float* x, float* y, int count, const float* thr, const float* ctr, float low) {
-  for_blocks(count, [=](int begin, int end) { hwgq_fixed_block<N>(x, y, begin, end, thr, ctr, low); });
-}
-
 // Any number of centers: one vector pass per threshold over a sub-block that stays in L1.
 // The input is copied first since y may be x.
 constexpr int kSubBlock = 512;
@@ -89,32 +84,8 @@ void hwgq_general_block(const float* x, float* y, int begin, int end, const floa
   }
 }
 
-void hwgq_forward_general(const float* x, float* y, int count, const float* thr, const float* ctr, int n,
-                          float low) {
-  for_blocks(count, [=](int begin, int end) { hwgq_general_block(x, y, begin, end, thr, ctr, n, low); });
-}
-
-using HwgqKernel = void (*)(const float*, float*, int, const float*, const float*, float);
+// Centre counts with a compile-time kernel (up to 4 bits); more take hwgq_general_block.
 constexpr int kMaxFixedCenters = 16;
-const HwgqKernel kFixedKernels[kMaxFixedCenters + 1] = {
-    nullptr,
-    hwgq_forward_fixed<1>,
-    hwgq_forward_fixed<2>,
-    hwgq_forward_fixed<3>,
-    hwgq_forward_fixed<4>,
-    hwgq_forward_fixed<5>,
-    hwgq_forward_fixed<6>,
-    hwgq_forward_fixed<7>,
-    hwgq_forward_fixed<8>,
-    hwgq_forward_fixed<9>,
-    hwgq_forward_fixed<10>,
-    hwgq_forward_fixed<11>,
-    hwgq_forward_fixed<12>,
-    hwgq_forward_fixed<13>,
-    hwgq_forward_fixed<14>,
-    hwgq_forward_fixed<15>,
-    hwgq_forward_fixed<16>,
-};
 
 using HwgqBlock = void (*)(const float*, float*, int, int, const float*, const float*, float);
 
@@ -357,28 +328,7 @@ void QuantLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
   }
   const float* x = bottom[0]->cpu_data();
   float* y = top[0]->mutable_cpu_data();
-  const float slope = negative_slope_;
-
-  switch (forward_) {
-    case Forward::kHwgq: {
-      const int n = static_cast<int>(centers_.size());
-      if (n <= kMaxFixedCenters) {
-        kFixedKernels[n](x, y, count, thresholds_.data(), centers_.data(), -slope);
-      } else {
-        hwgq_forward_general(x, y, count, thresholds_.data(), centers_.data(), n, -slope);
-      }
-      break;
-    }
-    case Forward::kSign:
-      for_blocks(count, [=](int begin, int end) { sign_block(x, y, begin, end); });
-      break;
-    case Forward::kHardTanh:
-      for_blocks(count, [=](int begin, int end) { hard_tanh_block(x, y, begin, end); });
-      break;
-    case Forward::kRelu:
-      for_blocks(count, [=](int begin, int end) { relu_block(x, y, begin, end, slope); });
-      break;
-  }
+  for_blocks(count, [=](int begin, int end) { forward_block(x + begin, y + begin, end - begin); });
 }
 
 void QuantLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) {
