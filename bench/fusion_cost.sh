@@ -42,7 +42,7 @@ for round in $(seq "$ROUNDS"); do
   echo "round $round: folded $ft ms (pairs $fp ms), unfolded $ut ms (pairs $up ms)"
   fused_total+=("$ft"); fused_pairs+=("$fp"); plain_total+=("$ut"); plain_pairs+=("$up")
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+source bench/median.sh
 FT=$(median "${fused_total[@]}"); FP=$(median "${fused_pairs[@]}")
 UT=$(median "${plain_total[@]}"); UP=$(median "${plain_pairs[@]}")
 echo "$MODEL, batch $BATCH, $THREADS threads, medians of $ROUNDS: forward folded $FT ms, unfolded $UT ms;" \

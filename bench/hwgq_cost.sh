@@ -23,7 +23,7 @@ for round in $(seq "$ROUNDS"); do
   fp+=("$f")
   hq+=("$h")
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+source bench/median.sh
 F=$(median "${fp[@]}")
 H=$(median "${hq[@]}")
 echo "LeNet forward+backward, batch $BATCH, $THREADS threads: full precision $F ms, BW+HWGQ $H ms," \

@@ -25,7 +25,7 @@ for round in $(seq "$ROUNDS"); do
   hwgq_ms+=("$h")
   torch_ms+=("$t")
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+source bench/median.sh
 H=$(median "${hwgq_ms[@]}")
 T=$(median "${torch_ms[@]}")
 echo "LeNet training iteration, batch $BATCH, $THREADS threads: hwgq $H ms, PyTorch $T ms," \

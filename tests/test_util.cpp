@@ -47,10 +47,9 @@ void write_text(const std::string& path, const std::string& text) {
   out << text;
 }
 
-CommandResult run_hwgq(const std::string& arguments) {
-  const std::string command = std::string("cd ") + HWGQ_SOURCE_DIR + " && " + HWGQ_BINARY_PATH + " " + arguments + " 2>&1";
+CommandResult run_shell(const std::string& command) {
   CommandResult result{-1, ""};
-  FILE* pipe = popen(command.c_str(), "r");
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
   if (!pipe) return result;
   std::array<char, 4096> buffer;
   size_t n;
@@ -58,6 +57,10 @@ CommandResult run_hwgq(const std::string& arguments) {
   const int status = pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
+}
+
+CommandResult run_hwgq(const std::string& arguments) {
+  return run_shell(std::string("cd ") + HWGQ_SOURCE_DIR + " && " + HWGQ_BINARY_PATH + " " + arguments);
 }
 
 namespace {

@@ -27,6 +27,8 @@ struct CommandResult {
   int exit_code;
   std::string output;  // stdout and stderr together
 };
+// Runs a shell command line; stdout and stderr are captured together.
+CommandResult run_shell(const std::string& command);
 // Runs build/bin/hwgq with the given arguments (a shell-quoted string) from the source root.
 CommandResult run_hwgq(const std::string& arguments);
 

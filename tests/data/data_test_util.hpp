@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "hwgq/blob.hpp"
 #include "hwgq/data/image_io.hpp"
 
 namespace hwgq::test {
@@ -85,6 +86,13 @@ inline Image make_image(int height, int width, int channels, int seed) {
         image.at(h, w, c) = static_cast<uint8_t>(
             std::min(255, seed * 23 % 64 + h * (4 + c) + w * (3 + seed % 4) + c * 30));
   return image;
+}
+
+// A data layer's tops after a forward: the data values, then the labels.
+inline std::vector<float> batch_contents(const Blob& data, const Blob& label) {
+  std::vector<float> contents(data.cpu_data(), data.cpu_data() + data.count());
+  contents.insert(contents.end(), label.cpu_data(), label.cpu_data() + label.count());
+  return contents;
 }
 
 }  // namespace hwgq::test

@@ -132,7 +132,7 @@ TEST_F(GpuDataLayers, ImageDataMatchesCpu) {
   ip->set_batch_size(2);
   ip->set_shuffle(true);
   ip->set_decode_threads(2);
-  // Random crops and mirrors come from the per-worker generators seeded at setup.
+  // Random crops and mirrors come from per-item generators seeded at setup.
   p.mutable_transform_param()->set_crop_size(7);
   p.mutable_transform_param()->set_mirror(true);
   p.mutable_transform_param()->set_scale(0.5f);

@@ -111,9 +111,7 @@ TEST_F(DataLayerTest, RestoredReadPositionContinuesTheStream) {
     std::vector<std::vector<float>> out;
     for (int b = 0; b < batches; ++b) {
       layer->forward({}, {&data, &label});
-      std::vector<float> batch(data.cpu_data(), data.cpu_data() + data.count());
-      batch.insert(batch.end(), label.cpu_data(), label.cpu_data() + label.count());
-      out.push_back(batch);
+      out.push_back(test::batch_contents(data, label));
     }
     return out;
   };

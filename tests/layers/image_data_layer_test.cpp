@@ -122,9 +122,7 @@ std::vector<std::vector<float>> random_batches(ImageDataLayer* layer, int batche
   std::vector<std::vector<float>> out;
   for (int b = 0; b < batches; ++b) {
     layer->forward({}, {&data, &label});
-    std::vector<float> batch(data.cpu_data(), data.cpu_data() + data.count());
-    batch.insert(batch.end(), label.cpu_data(), label.cpu_data() + label.count());
-    out.push_back(batch);
+    out.push_back(test::batch_contents(data, label));
   }
   return out;
 }
@@ -168,9 +166,7 @@ TEST_F(ImageDataLayerTest, RestoredReadPositionContinuesTheStream) {
   resumed.restore_state(state);
   for (int b = 3; b < 6; ++b) {
     resumed.forward({}, {&data, &label});
-    std::vector<float> batch(data.cpu_data(), data.cpu_data() + data.count());
-    batch.insert(batch.end(), label.cpu_data(), label.cpu_data() + label.count());
-    EXPECT_EQ(batch, uninterrupted[b]) << "batch " << b;
+    EXPECT_EQ(test::batch_contents(data, label), uninterrupted[b]) << "batch " << b;
   }
   EXPECT_EQ(resumed.save_state(), original.save_state());
   try {

@@ -2,30 +2,18 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <cstdlib>
 #include <fstream>
 
 #include "data/data_test_util.hpp"
+#include "test_util.hpp"
 #include "hwgq/data/datum.hpp"
 #include "hwgq/data/lmdb.hpp"
 #include "hwgq/util/io.hpp"
 
 namespace hwgq {
 namespace {
-
-struct RunResult {
-  int status;
-  std::string output;
-};
-
-RunResult run_hwgq(const test::ScratchDir& dir, const std::string& arguments) {
-  const std::string log = dir.path("hwgq.log");
-  const std::string command = std::string(HWGQ_BINARY_PATH) + " " + arguments + " > " + log + " 2>&1";
-  const int status = std::system(command.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(log)};
-}
 
 TEST(DataTools, ConvertThenMean) {
   test::ScratchDir dir;
@@ -38,9 +26,9 @@ TEST(DataTools, ConvertThenMean) {
       list << name << " " << i << "\n";
     }
   }
-  RunResult result = run_hwgq(dir, "convert_imageset --encoded " + dir.path("images") + "/ " + dir.path("list.txt") +
+  test::CommandResult result = test::run_hwgq("convert_imageset --encoded " + dir.path("images") + "/ " + dir.path("list.txt") +
                                         " " + dir.path("db"));
-  ASSERT_EQ(result.status, 0) << result.output;
+  ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("wrote 4 images"), std::string::npos) << result.output;
   {
     LmdbReader reader(dir.path("db"));
@@ -55,8 +43,8 @@ TEST(DataTools, ConvertThenMean) {
     EXPECT_EQ(datum.data(), read_file(dir.path("images/img0.png")));
   }
 
-  result = run_hwgq(dir, "compute_image_mean " + dir.path("db") + " " + dir.path("mean.binaryproto"));
-  ASSERT_EQ(result.status, 0) << result.output;
+  result = test::run_hwgq("compute_image_mean " + dir.path("db") + " " + dir.path("mean.binaryproto"));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
   BlobProto mean;
   read_binary_proto(dir.path("mean.binaryproto"), &mean);
   EXPECT_EQ(mean.num(), 1);
@@ -73,14 +61,14 @@ TEST(DataTools, ConvertThenMean) {
       }
 
   // Mistakes end with a one-line error and a non-zero status.
-  result = run_hwgq(dir, "convert_imageset " + dir.path("images") + "/ " + dir.path("list.txt") + " " + dir.path("db"));
-  EXPECT_EQ(result.status, 1);
+  result = test::run_hwgq("convert_imageset " + dir.path("images") + "/ " + dir.path("list.txt") + " " + dir.path("db"));
+  EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.output.find("already exists"), std::string::npos) << result.output;
-  result = run_hwgq(dir, "convert_imageset " + dir.path("list.txt"));
-  EXPECT_EQ(result.status, 1);
+  result = test::run_hwgq("convert_imageset " + dir.path("list.txt"));
+  EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.output.find("usage: hwgq convert_imageset"), std::string::npos) << result.output;
-  result = run_hwgq(dir, "compute_image_mean " + dir.path("no_db"));
-  EXPECT_EQ(result.status, 1);
+  result = test::run_hwgq("compute_image_mean " + dir.path("no_db"));
+  EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.output.find(dir.path("no_db") + " does not exist"), std::string::npos) << result.output;
 }
 

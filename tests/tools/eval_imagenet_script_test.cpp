@@ -3,9 +3,7 @@
 // validation LMDB path).
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -22,16 +20,7 @@ const std::string kScript = HWGQ_SOURCE_DIR "/scripts/eval_imagenet.sh";
 
 // Runs the script with `arguments` (shell-quoted) from `cwd`, stdout and stderr together.
 test::CommandResult run_script(const std::string& arguments, const std::string& cwd = HWGQ_SOURCE_DIR) {
-  const std::string command = "cd " + cwd + " && bash " + kScript + " " + arguments + " 2>&1";
-  test::CommandResult result{-1, ""};
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return result;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
+  return test::run_shell("cd " + cwd + " && bash " + kScript + " " + arguments);
 }
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }

@@ -1,38 +1,20 @@
 // `hwgq quantizer` end to end: run the built binary and read what it prints.
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <string>
-#include <sys/wait.h>
 
 #include "hwgq/layers/quant_layer.hpp"
 #include "hwgq/util/io.hpp"
+#include "test_util.hpp"
 
 namespace hwgq {
 namespace {
 
-struct CliRun {
-  int status;
-  std::string output;
-};
-
-CliRun run_hwgq(const std::string& arguments) {
-  const std::string command = std::string(HWGQ_BINARY_PATH) + " " + arguments + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  CliRun run{-1, ""};
-  if (!pipe) return run;
-  char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) run.output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
+using test::run_hwgq;
 
 TEST(QuantizerCli, TwoBitUniformByDefault) {
-  const CliRun run = run_hwgq("quantizer");
-  ASSERT_EQ(run.status, 0) << run.output;
+  const test::CommandResult run = run_hwgq("quantizer");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("uniform, 3 positive levels plus 0 (2 bits)"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("step       0.538812"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("   1    0.538812        0.000000"), std::string::npos) << run.output;
@@ -41,8 +23,8 @@ TEST(QuantizerCli, TwoBitUniformByDefault) {
 }
 
 TEST(QuantizerCli, LloydPrintsAParamTheLayerAccepts) {
-  const CliRun run = run_hwgq("quantizer --levels=2 --method=lloyd --print_param");
-  ASSERT_EQ(run.status, 0) << run.output;
+  const test::CommandResult run = run_hwgq("quantizer --levels=2 --method=lloyd --print_param");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("   2    1.510418        0.981599"), std::string::npos) << run.output;
   const size_t at = run.output.find("quant_param {");
   ASSERT_NE(at, std::string::npos) << run.output;
@@ -60,16 +42,16 @@ TEST(QuantizerCli, LloydPrintsAParamTheLayerAccepts) {
 }
 
 TEST(QuantizerCli, BitsAndErrors) {
-  const CliRun three = run_hwgq("quantizer --bits=3 --method=lloyd");
-  ASSERT_EQ(three.status, 0) << three.output;
+  const test::CommandResult three = run_hwgq("quantizer --bits=3 --method=lloyd");
+  ASSERT_EQ(three.exit_code, 0) << three.output;
   EXPECT_NE(three.output.find("lloyd, 7 positive levels plus 0 (3 bits)"), std::string::npos) << three.output;
   EXPECT_NE(three.output.find("   7    2.625063        2.281837"), std::string::npos) << three.output;
 
-  const CliRun clash = run_hwgq("quantizer --levels=5 --bits=2");
-  EXPECT_EQ(clash.status, 1);
+  const test::CommandResult clash = run_hwgq("quantizer --levels=5 --bits=2");
+  EXPECT_EQ(clash.exit_code, 1);
   EXPECT_NE(clash.output.find("contradicts --bits=2"), std::string::npos) << clash.output;
-  const CliRun method = run_hwgq("quantizer --method=kmeans");
-  EXPECT_EQ(method.status, 1);
+  const test::CommandResult method = run_hwgq("quantizer --method=kmeans");
+  EXPECT_EQ(method.exit_code, 1);
   EXPECT_NE(method.output.find("known methods: uniform, lloyd"), std::string::npos) << method.output;
 }
 

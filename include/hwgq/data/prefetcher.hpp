@@ -80,8 +80,7 @@ class BatchPrefetcher {
   bool uploads() const { return uploads_; }
 
   // Runs fn(i, worker) for every i in [0, n) and returns when all are done. Item i always
-  // runs on worker i % decode_threads(), so per-worker state such as a random generator
-  // gives the same results on every run with the same thread count. The first exception
+  // runs on worker i % decode_threads(); `worker` indexes per-worker scratch state. The first exception
   // thrown by fn is rethrown here once all items finished. Not reentrant.
   void parallel_for(int n, const std::function<void(int item, int worker)>& fn);
   int decode_threads() const { return decode_threads_; }
