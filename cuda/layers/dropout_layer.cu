@@ -3,6 +3,7 @@
 // (seed, index), the seed coming from the run's generator, so a seeded run still
 // reproduces itself, though its mask differs from a CPU run's.
 #include "hwgq/layers/dropout_layer.hpp"
+#include "hwgq/math/counter_hash.hpp"
 #include "hwgq/math/gpu_blas.hpp"
 #include "hwgq/util/cuda.hpp"
 
@@ -10,16 +11,9 @@ namespace hwgq {
 
 namespace {
 
-// splitmix64's finaliser: a bijective mix whose low and high bits are well spread.
-__device__ inline uint64_t mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 // Kept with probability `keep`: a uniform number on the 2^-24 grid in [0, 1) below keep.
 __device__ inline bool kept(uint64_t seed, int64_t i, float keep) {
-  const uint32_t bits = static_cast<uint32_t>(mix(seed + 0x9e3779b97f4a7c15ULL * uint64_t(i + 1)) >> 40);
+  const uint32_t bits = static_cast<uint32_t>(counter_hash(seed, uint64_t(i)) >> 40);
   return float(bits) * (1.f / 16777216.f) < keep;
 }
 

@@ -48,6 +48,8 @@ class DataTransformer {
                  std::mt19937_64& rng) const;
 
   const TransformationParameter& param() const { return param_; }
+  // Whether transform draws from its generator (a TRAIN-phase crop, or mirror).
+  bool draws_random() const { return (phase_ == TRAIN && param_.crop_size() > 0) || param_.mirror(); }
 
  private:
   template <class T>

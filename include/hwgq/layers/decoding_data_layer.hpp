@@ -139,8 +139,11 @@ class DecodingDataLayer : public Layer {
   int64_t items_drawn_ = 0;
   int64_t consumed_position_ = 0;
 
-  // Used by the producer thread and the decode workers (one scratch item per worker).
+  // Used by the producer thread and the decode workers (one scratch item and generator
+  // per worker).
   std::vector<DecodedItem> worker_items_;
+  std::vector<std::mt19937_64> worker_rngs_;
+  bool random_transform_ = false;
   std::vector<SourceItem> pending_;
   std::vector<int64_t> pending_index_;
   std::vector<char> accepted_;
