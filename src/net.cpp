@@ -7,8 +7,6 @@
 #include <sstream>
 
 #include "hwgq/layer_registry.hpp"
-#include "hwgq/layers/batch_norm_layer.hpp"
-#include "hwgq/layers/quant_layer.hpp"
 #include "hwgq/math/blas.hpp"
 #include "hwgq/util/io.hpp"
 
@@ -183,14 +181,33 @@ void Net::init(const NetParameter& raw_param) {
     }
   }
 
-  // A TEST net runs forward only (the solver's tests, `hwgq test`, deployment), so BatchNorm
-  // can be folded into the Quant layer after it unless backward is forced.
-  std::vector<bool> folded(layers_.size(), false);
-  if (phase_ == TEST && !param.force_backward() && param.fuse_batch_norm_quant()) fuse_batch_norm_quant(&folded);
+  force_backward_ = param.force_backward();
+  definition_ = param;
+  for (auto& layer : *definition_.mutable_layer()) layer.clear_blobs();
+  base_layer_needs_backward_ = layer_needs_backward_;
+  base_bottom_need_backward_ = bottom_need_backward_;
+  forward_only_.assign(layers_.size(), false);
+  compute_backward_needs();
 
+  // Outputs in the order their blobs were created.
+  std::vector<int> outputs;
+  for (const auto& entry : available) outputs.push_back(entry.second);
+  std::sort(outputs.begin(), outputs.end());
+  for (int id : outputs) {
+    output_blobs_.push_back(blobs_[id].get());
+    output_blob_names_.push_back(blob_names_[id]);
+    output_loss_weights_.push_back(blob_loss_weights_[id]);
+  }
+  LOG(INFO) << "Net \"" << name_ << "\" (" << (phase_ == TRAIN ? "TRAIN" : "TEST") << "): " << layers_.size()
+            << " layers, " << learnable_params_.size() << " learnable parameter blobs";
+}
+
+void Net::compute_backward_needs() {
+  layer_needs_backward_ = base_layer_needs_backward_;
+  bottom_need_backward_ = base_bottom_need_backward_;
   // Which layers contribute to a loss, walking backwards from the losses; layers that do not
-  // contribute skip backward entirely. A folded pair has no backward, so nothing reaches a
-  // loss through it.
+  // contribute skip backward entirely. A forward-only layer (marked by a graph pass) has no
+  // backward, so nothing reaches a loss through it.
   std::set<std::string> blobs_under_loss;
   std::set<std::string> blobs_skip_backward;
   for (int i = static_cast<int>(layers_.size()) - 1; i >= 0; --i) {
@@ -201,9 +218,9 @@ void Net::init(const NetParameter& raw_param) {
       if (layers_[i]->loss(j) != 0.f || blobs_under_loss.count(blob)) contributes = true;
       if (!blobs_skip_backward.count(blob)) skip_propagate_down = false;
     }
-    if (folded[i]) {
+    if (forward_only_[i]) {
       // Walking backwards past an in-place layer, its blob name stands for the value before
-      // it, which a folded layer never passes a gradient to.
+      // it, which a forward-only layer never passes a gradient to.
       contributes = false;
       for (int id : top_ids_[i]) blobs_under_loss.erase(blob_names_[id]);
     }
@@ -222,7 +239,7 @@ void Net::init(const NetParameter& raw_param) {
       if (!bottom_need_backward_[i][j]) blobs_skip_backward.insert(blob);
     }
   }
-  if (param.force_backward()) {
+  if (force_backward_) {
     for (size_t i = 0; i < layers_.size(); ++i) {
       layer_needs_backward_[i] = true;
       for (size_t j = 0; j < bottom_ids_[i].size(); ++j) {
@@ -231,46 +248,14 @@ void Net::init(const NetParameter& raw_param) {
       for (size_t p = 0; p < layers_[i]->blobs().size(); ++p) layers_[i]->set_param_propagate_down(p, true);
     }
   }
-
-  // Outputs in the order their blobs were created.
-  std::vector<int> outputs;
-  for (const auto& entry : available) outputs.push_back(entry.second);
-  std::sort(outputs.begin(), outputs.end());
-  for (int id : outputs) {
-    output_blobs_.push_back(blobs_[id].get());
-    output_blob_names_.push_back(blob_names_[id]);
-    output_loss_weights_.push_back(blob_loss_weights_[id]);
-  }
-  LOG(INFO) << "Net \"" << name_ << "\" (" << (phase_ == TRAIN ? "TRAIN" : "TEST") << "): " << layers_.size()
-            << " layers, " << learnable_params_.size() << " learnable parameter blobs";
 }
 
-void Net::fuse_batch_norm_quant(std::vector<bool>* folded) {
-  const int n = static_cast<int>(layers_.size());
-  for (int i = 0; i < n; ++i) {
-    auto* bn = dynamic_cast<BatchNormLayer*>(layers_[i].get());
-    if (!bn || !bn->use_global_stats()) continue;
-    // Split layers give every value of a blob at most one reader: the first later layer
-    // that has the blob as a bottom (an in-place layer after it writes a new value).
-    const int blob = top_ids_[i][0];
-    int reader = -1;
-    for (int j = i + 1; j < n && reader < 0; ++j) {
-      if (std::find(bottom_ids_[j].begin(), bottom_ids_[j].end(), blob) != bottom_ids_[j].end()) reader = j;
-    }
-    if (reader < 0) continue;  // the BatchNorm output is an output of the net
-    auto* quant = dynamic_cast<QuantLayer*>(layers_[reader].get());
-    if (!quant) continue;
-    // Nothing writes BatchNorm's input between the two layers: in place it is the blob only
-    // the Quant reads next; otherwise BatchNorm was its one reader.
-    quant->fuse_batch_norm(bn, bottoms_[i][0]);
-    bn->set_folded_into_next(true);
-    (*folded)[i] = true;
-    (*folded)[reader] = true;
-    const bool in_place = bottom_ids_[i][0] == blob;
-    LOG(INFO) << "BatchNorm \"" << layer_names_[i] << "\" folded into Quant \"" << layer_names_[reader]
-              << "\" for inference: \"" << blob_names_[blob] << "\" "
-              << (in_place ? "holds the un-normalised input" : "is not written");
-  }
+void Net::set_forward_only(int layer) {
+  CHECK(layer >= 0 && layer < static_cast<int>(layers_.size())) << "layer index " << layer;
+  HWGQ_REQUIRE(!force_backward_, "net \"" << name_ << "\" forces backward, so layer \"" << layer_names_[layer]
+                                           << "\" cannot be made forward-only");
+  forward_only_[layer] = true;
+  compute_backward_needs();
 }
 
 void Net::append_layer(const LayerParameter& source_param, std::map<std::string, int>* available) {

@@ -11,6 +11,7 @@
 
 #include "hwgq/batch_norm_recalibration.hpp"
 #include "hwgq/math/blas.hpp"
+#include "hwgq/passes/net_pass.hpp"
 #include "hwgq/util/io.hpp"
 
 #ifdef HWGQ_WITH_CUDA
@@ -172,6 +173,9 @@ void Solver::init_nets() {
     *p.mutable_state() = state;
     test_nets_.push_back(std::make_unique<Net>(p, TEST, test_params[i].second));
     test_nets_.back()->share_trained_layers_with(*net_);
+    // Test nets only run forward: the inference passes apply (folding reads the shared
+    // statistics at every forward, so it follows training).
+    for (const auto& pass : default_inference_passes()) apply_net_pass(*test_nets_.back(), pass);
   }
   for (const auto& weights : param_.weights()) {
     LOG(INFO) << "Initialising from " << weights;

@@ -1,12 +1,20 @@
-// BatchNorm folded into the Quant layer after it (Net, TEST phase): the fused forward must
+// BatchNorm folded into the Quant layer after it (the fold_batch_norm_quant pass, TEST phase): the fused forward must
 // give exactly the unfused BatchNorm-then-Quant output, for every forward function, blob
 // layout and in-place combination, including inputs exactly at and next to the thresholds
 // moved into the input's space; the fusion must apply only where it is valid; and the
 // statistics must be read at forward time.
 #include "batch_norm_quant_fusion_test_util.hpp"
+#include "hwgq/passes/fold_batch_norm_quant.hpp"
 
 namespace hwgq {
 namespace {
+
+// Builds a net and applies the folding pass, as inference callers do.
+bool folds(const NetParameter& param, Phase phase) {
+  Net net(param, phase);
+  fold_batch_norm_quant(net);
+  return test::fused(net);
+}
 
 using test::copy_statistics;
 using test::expect_identical;
@@ -25,8 +33,10 @@ void compare_fused_to_unfused(const std::string& quant_param, const std::vector<
                  (layout.quant_in_place ? ", Quant in place" : ", Quant apart") + ", shape " + shape_string(shape));
     NetParameter param = fusion_net(quant_param, shape, layout);
     Net fused_net(param, TEST);
+    fold_batch_norm_quant(fused_net);
     param.set_fuse_batch_norm_quant(false);
     Net plain_net(param, TEST);
+    fold_batch_norm_quant(plain_net);
     ASSERT_TRUE(fused(fused_net));
     ASSERT_FALSE(fused(plain_net));
     set_statistics(fused_net, seed);
@@ -80,8 +90,10 @@ TEST(BatchNormQuantFusion, BrokenStatisticsStillMatchUnfused) {
     for (const std::vector<int>& shape : {std::vector<int>{2, 4, 3, 2}, std::vector<int>{3, 4}}) {
       NetParameter param = fusion_net(f, shape, Layout{true, false});
       Net fused_net(param, TEST);
+      fold_batch_norm_quant(fused_net);
       param.set_fuse_batch_norm_quant(false);
       Net plain_net(param, TEST);
+      fold_batch_norm_quant(plain_net);
       set_statistics(fused_net, 11);
       Layer* bn = fused_net.layer_by_name("bn");
       bn->blobs()[1]->mutable_cpu_data()[1] = -1.f;   // variance below -eps: inv_std NaN
@@ -102,8 +114,10 @@ TEST(BatchNormQuantFusion, BrokenStatisticsStillMatchUnfused) {
 TEST(BatchNormQuantFusion, StatisticsAreReadAtForwardTime) {
   NetParameter param = fusion_net(std::string("forward_func: 'hwgq' ") + kTwoBit, {2, 3, 4, 4}, Layout{true, true});
   Net fused_net(param, TEST);
+  fold_batch_norm_quant(fused_net);
   param.set_fuse_batch_norm_quant(false);
   Net plain_net(param, TEST);
+  fold_batch_norm_quant(plain_net);
   ASSERT_TRUE(fused(fused_net));
   for (uint64_t seed : {21, 22, 23}) {
     set_statistics(fused_net, seed);
@@ -135,9 +149,11 @@ TEST(BatchNormQuantFusion, TestNetFollowsTheTrainingNetsStatistics) {
                                         Layout{true, false});
   Net train(param, TRAIN);
   Net test_net(param, TEST);
+  fold_batch_norm_quant(test_net);
   NetParameter plain_param(param);
   plain_param.set_fuse_batch_norm_quant(false);
   Net plain(plain_param, TEST);
+  fold_batch_norm_quant(plain);
   test_net.share_trained_layers_with(train);
   plain.share_trained_layers_with(train);
   ASSERT_FALSE(fused(train));
@@ -159,6 +175,7 @@ TEST(BatchNormQuantFusion, TestNetFollowsTheTrainingNetsStatistics) {
 
 TEST(BatchNormQuantFusion, BlobBetweenHoldsTheUnnormalisedInput) {
   Net net(fusion_net(std::string("forward_func: 'hwgq' ") + kTwoBit, {2, 3, 2, 2}, Layout{true, false}), TEST);
+  fold_batch_norm_quant(net);
   set_statistics(net, 41);
   Blob* x = net.input_blobs()[0];
   for (int i = 0; i < x->count(); ++i) x->mutable_cpu_data()[i] = 0.25f * i;
@@ -172,29 +189,30 @@ TEST(BatchNormQuantFusion, AppliesOnlyWhereValid) {
   {
     NetParameter param = fusion_net(q, {2, 3}, Layout{true, true});
     param.mutable_layer(1)->mutable_batch_norm_param()->set_use_global_stats(true);
-    EXPECT_FALSE(fused(Net(param, TRAIN)));
+    EXPECT_FALSE(folds(param, TRAIN));
   }
   // Switched off, backward forced, or batch statistics in TEST.
   {
     NetParameter param = fusion_net(q, {2, 3}, Layout{true, true});
     param.set_fuse_batch_norm_quant(false);
-    EXPECT_FALSE(fused(Net(param, TEST)));
+    EXPECT_FALSE(folds(param, TEST));
   }
   {
     NetParameter param = fusion_net(q, {2, 3}, Layout{true, true});
     param.set_force_backward(true);
-    EXPECT_FALSE(fused(Net(param, TEST)));
+    EXPECT_FALSE(folds(param, TEST));
   }
   {
     NetParameter param = fusion_net(q, {2, 3}, Layout{true, true});
     param.mutable_layer(1)->mutable_batch_norm_param()->set_use_global_stats(false);
-    EXPECT_FALSE(fused(Net(param, TEST)));
+    EXPECT_FALSE(folds(param, TEST));
   }
   // BatchNorm's top has a second reader (a Split goes in between), or a non-Quant reader.
   {
     Net net(fusion_net(q, {2, 3}, Layout{false, false},
                        "layer { name: 'r' type: 'ReLU' bottom: 'b' top: 'r' }\n"),
             TEST);
+    EXPECT_EQ(fold_batch_norm_quant(net), 0);
     EXPECT_FALSE(fused(net));
   }
   {
@@ -203,10 +221,12 @@ TEST(BatchNormQuantFusion, AppliesOnlyWhereValid) {
                           "layer { name: 'r' type: 'ReLU' bottom: 'x' top: 'x' }\n"
                           "layer { name: 'q' type: 'Quant' bottom: 'x' top: 'y' quant_param { " + q + " } }\n"),
             TEST);
+    EXPECT_EQ(fold_batch_norm_quant(net), 0);
     EXPECT_FALSE(fused(net));
   }
   // The default: fused, and neither layer has a backward.
   Net net(fusion_net(q, {2, 3}, Layout{true, true}), TEST);
+  fold_batch_norm_quant(net);
   EXPECT_TRUE(fused(net));
   EXPECT_TRUE(dynamic_cast<const BatchNormLayer&>(*net.layer_by_name("bn")).folded_into_next());
   EXPECT_FALSE(net.layer_needs_backward(1));
@@ -225,6 +245,7 @@ layer { name: 'ip2' type: 'InnerProduct' bottom: 'h' top: 'out' inner_product_pa
 layer { name: 'loss' type: 'SoftmaxWithLoss' bottom: 'out' bottom: 'label' top: 'loss' }
 )"),
           TEST);
+  EXPECT_EQ(fold_batch_norm_quant(net), 1);
   ASSERT_TRUE(fused(net));
   for (int i = 0; i < static_cast<int>(net.layers().size()); ++i) {
     const std::string& name = net.layer_names()[i];

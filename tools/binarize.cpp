@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "flags.hpp"
+#include "hwgq/passes/build_net.hpp"
 #include "hwgq/quant/deploy_export.hpp"
 #include "hwgq/util/io.hpp"
 
@@ -18,9 +19,10 @@ int binarize(const std::vector<std::string>& args) {
   apply_device_flags();
   NetParameter model;
   read_text_proto(FLAGS_model, &model);
-  Net trained(model, TEST, FLAGS_model);
-  trained.copy_trained_layers_from(FLAGS_weights);
-  const BinarizedModel exported = binarize_model(model, trained);
+  NetBuildOptions options = inference_options();
+  options.origin = FLAGS_model;
+  options.weights = {FLAGS_weights};
+  const BinarizedModel exported = binarize_model(model, *build_net(model, options));
   HWGQ_REQUIRE(exported.binarized_layers > 0, FLAGS_model << " has no BinaryConvolution or BinaryInnerProduct layer");
 
   std::error_code ec;
@@ -35,12 +37,12 @@ int binarize(const std::vector<std::string>& args) {
 
   // The check: both forms, built afresh from files, on the same batch.
   Context::get().set_random_seed(1);
-  Net original(model, TEST, FLAGS_model);
-  original.copy_trained_layers_from(FLAGS_weights);
+  const auto original = build_net(model, options);
   Context::get().set_random_seed(1);
-  Net plain(net_path, TEST);
-  plain.copy_trained_layers_from(weights_path);
-  const float difference = max_output_difference(original, plain);
+  NetBuildOptions plain_options = inference_options();
+  plain_options.weights = {weights_path};
+  const auto plain = build_net(net_path, plain_options);
+  const float difference = max_output_difference(*original, *plain);
   std::cout << "binarized " << exported.binarized_layers << " layer(s)\n"
             << "wrote " << net_path << "\n"
             << "wrote " << weights_path << "\n"

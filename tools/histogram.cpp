@@ -8,7 +8,7 @@
 #include "commands.hpp"
 #include "flags.hpp"
 #include "hwgq/layers/quant_layer.hpp"
-#include "hwgq/net.hpp"
+#include "hwgq/passes/build_net.hpp"
 #include "hwgq/quant/activation_recorder.hpp"
 #include "hwgq/quant/histogram_svg.hpp"
 #include "hwgq/util/io.hpp"
@@ -19,16 +19,17 @@ int histogram(const std::vector<std::string>& args) {
   HWGQ_REQUIRE(!FLAGS_model.empty(), "histogram needs --model=path/to/train_val.prototxt");
   HWGQ_REQUIRE(FLAGS_iterations > 0, "--iterations must be positive, got " << FLAGS_iterations);
   apply_device_flags();
-  // The recorder reads each Quant layer's bottom, which must hold BatchNorm's output.
-  NetParameter param;
-  read_text_proto(FLAGS_model, &param);
-  param.set_fuse_batch_norm_quant(false);
-  Net net(param, TEST, FLAGS_model);
+  // No graph passes: the recorder reads each Quant layer's bottom, which must hold
+  // BatchNorm's output rather than be folded away.
+  NetBuildOptions options;
+  options.phase = TEST;
   if (FLAGS_weights.empty()) {
     LOG(WARNING) << "no --weights given: plotting the net's initial (random) weights";
   } else {
-    net.copy_trained_layers_from(FLAGS_weights);
+    options.weights = {FLAGS_weights};
   }
+  const auto built = build_net(FLAGS_model, options);
+  Net& net = *built;
   const auto names = quant_layer_names(net);
   HWGQ_REQUIRE(!names.empty(), FLAGS_model << " has no Quant layer to plot");
   const std::string folder = FLAGS_output.empty() ? "histograms" : FLAGS_output;

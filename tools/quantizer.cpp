@@ -11,7 +11,7 @@
 #include "commands.hpp"
 #include "flags.hpp"
 #include "hwgq/common.hpp"
-#include "hwgq/net.hpp"
+#include "hwgq/passes/build_net.hpp"
 #include "hwgq/quant/activation_recorder.hpp"
 #include "hwgq/quant/quantizer_design.hpp"
 #include "hwgq/util/io.hpp"
@@ -108,16 +108,17 @@ int quantizer(const std::vector<std::string>& args) {
     HWGQ_REQUIRE(!FLAGS_layer.empty(), "quantizer --model needs --layer=NAME (the layer whose input to quantize)");
     HWGQ_REQUIRE(FLAGS_iterations > 0, "--iterations must be positive, got " << FLAGS_iterations);
     apply_device_flags();
-    // The recorder reads each Quant layer's bottom, which must hold BatchNorm's output.
-    NetParameter param;
-    read_text_proto(FLAGS_model, &param);
-    param.set_fuse_batch_norm_quant(false);
-    Net net(param, TEST, FLAGS_model);
+    // No graph passes: the recorder reads each Quant layer's bottom, which must hold
+    // BatchNorm's output rather than be folded away.
+    NetBuildOptions options;
+    options.phase = TEST;
     if (FLAGS_weights.empty()) {
       LOG(WARNING) << "no --weights given: recording the net's initial (random) weights";
     } else {
-      net.copy_trained_layers_from(FLAGS_weights);
+      options.weights = {FLAGS_weights};
     }
+    const auto built = build_net(FLAGS_model, options);
+    Net& net = *built;
     auto samples = record_layer_inputs(net, {FLAGS_layer}, FLAGS_iterations);
     return run_quantizer_from_samples(samples[FLAGS_layer],
                                       FLAGS_model + " layer \"" + FLAGS_layer + "\" input over " +

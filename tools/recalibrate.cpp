@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "flags.hpp"
 #include "hwgq/batch_norm_recalibration.hpp"
+#include "hwgq/passes/build_net.hpp"
 #include "hwgq/util/io.hpp"
 
 namespace hwgq::cli {
@@ -17,8 +18,11 @@ int recalibrate(const std::vector<std::string>& args) {
   HWGQ_REQUIRE(FLAGS_iterations > 0, "--iterations (training batches to average over) must be positive, got "
                                          << FLAGS_iterations);
   apply_device_flags();
-  Net net(FLAGS_model, TRAIN);
-  net.copy_trained_layers_from(FLAGS_weights);
+  NetBuildOptions options;
+  options.phase = TRAIN;
+  options.weights = {FLAGS_weights};
+  const auto built = build_net(FLAGS_model, options);
+  Net& net = *built;
   const int layers = recalibrate_batch_norm(net, FLAGS_iterations);
   HWGQ_REQUIRE(layers > 0, FLAGS_model << " has no BatchNorm layer that takes batch statistics in its TRAIN phase");
   NetParameter weights;

@@ -5,7 +5,7 @@
 
 #include "commands.hpp"
 #include "flags.hpp"
-#include "hwgq/net.hpp"
+#include "hwgq/passes/build_net.hpp"
 
 namespace hwgq::cli {
 
@@ -44,12 +44,18 @@ int test(const std::vector<std::string>& args) {
   HWGQ_REQUIRE(FLAGS_iterations >= 0, "--iterations must be positive (or 0 for one pass over the data), got "
                                           << FLAGS_iterations);
   apply_device_flags();
-  Net net(FLAGS_model, FLAGS_phase == "TRAIN" ? TRAIN : TEST);
+  NetBuildOptions options = inference_options();
+  if (FLAGS_phase == "TRAIN") {
+    options.phase = TRAIN;
+    options.passes.clear();
+  }
   if (FLAGS_weights.empty()) {
     LOG(WARNING) << "no --weights given: testing the net's initial (random) weights";
   } else {
-    net.copy_trained_layers_from(FLAGS_weights);
+    options.weights = {FLAGS_weights};
   }
+  const auto built = build_net(FLAGS_model, options);
+  Net& net = *built;
   const int iterations = FLAGS_iterations > 0 ? FLAGS_iterations : one_pass_iterations(net);
   LOG(INFO) << "Running for " << iterations << " iterations.";
   std::vector<double> sums;

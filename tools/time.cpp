@@ -6,7 +6,7 @@
 
 #include "commands.hpp"
 #include "flags.hpp"
-#include "hwgq/net.hpp"
+#include "hwgq/passes/build_net.hpp"
 #include "hwgq/util/io.hpp"
 
 namespace hwgq::cli {
@@ -23,11 +23,14 @@ int time(const std::vector<std::string>& args) {
   HWGQ_REQUIRE(FLAGS_iterations > 0, "--iterations must be positive, got " << FLAGS_iterations);
   HWGQ_REQUIRE(FLAGS_batch >= 0, "--batch must be positive, got " << FLAGS_batch);
   apply_device_flags();
-  NetParameter param;
-  read_text_proto(FLAGS_model, &param);
-  if (FLAGS_batch > 0) set_batch_size(&param, FLAGS_batch);
-  const Phase phase = FLAGS_phase == "TEST" ? TEST : TRAIN;
-  Net net(param, phase, FLAGS_model);
+  NetBuildOptions options = inference_options();
+  if (FLAGS_phase != "TEST") {
+    options.phase = TRAIN;
+    options.passes.clear();
+  }
+  options.batch_size = FLAGS_batch;
+  const auto built = build_net(FLAGS_model, options);
+  Net& net = *built;
 
   const auto& layers = net.layers();
   const int n = static_cast<int>(layers.size());

@@ -2,9 +2,9 @@
 //
 // Building a net filters layers by phase/level/stage rules, converts legacy inputs to an
 // Input layer, inserts Split layers where a blob feeds several layers, wires in-place
-// layers, shares parameters by name, and works out which layers need a backward pass. In
-// the TEST phase it also folds BatchNorm into a following Quant layer (inference only;
-// NetParameter.fuse_batch_norm_quant switches it off).
+// layers, shares parameters by name, and works out which layers need a backward pass. Net
+// knows no concrete layer type: rewrites such as folding BatchNorm into Quant for inference
+// are graph passes (include/hwgq/passes/), applied by the caller after construction.
 #pragma once
 
 #include <map>
@@ -51,8 +51,18 @@ class Net {
   bool has_layer(const std::string& name) const { return layer_index_.count(name) > 0; }
   Layer* layer_by_name(const std::string& name) const;
   const std::vector<Blob*>& bottom_vecs(int layer) const { return bottoms_[layer]; }
+  // Blob indices (into blobs() / blob_names()) of a layer's bottoms and tops.
+  const std::vector<int>& bottom_ids(int layer) const { return bottom_ids_[layer]; }
+  const std::vector<int>& top_ids(int layer) const { return top_ids_[layer]; }
   const std::vector<Blob*>& top_vecs(int layer) const { return tops_[layer]; }
   bool layer_needs_backward(int layer) const { return layer_needs_backward_[layer]; }
+  // The layers as built: phase rules applied, Split layers inserted, weights stripped.
+  const NetParameter& definition() const { return definition_; }
+  bool force_backward() const { return force_backward_; }
+  // Marks a layer as having no backward (a graph pass fused it for inference) and works
+  // out again which layers need backward. Refused when the net forces backward.
+  void set_forward_only(int layer);
+  bool forward_only(int layer) const { return forward_only_[layer]; }
   const std::vector<bool>& bottom_need_backward(int layer) const { return bottom_need_backward_[layer]; }
 
   // Blobs no later layer consumes: what `test` reports and the solver displays.
@@ -89,9 +99,9 @@ class Net {
 
  private:
   void init(const NetParameter& param);
-  // TEST phase: folds each BatchNorm with global statistics whose one reader is a Quant
-  // layer into that Quant (docs/layers/quant.md); marks both layers in `folded`.
-  void fuse_batch_norm_quant(std::vector<bool>* folded);
+  // Which layers and bottoms need backward: from the per-layer needs found while building,
+  // pruned to what reaches a loss, with forward-only layers cut.
+  void compute_backward_needs();
   void append_layer(const LayerParameter& param, std::map<std::string, int>* available);
   void append_params(int layer_id);
 
@@ -109,6 +119,11 @@ class Net {
   std::vector<std::vector<bool>> bottom_need_backward_;
   std::vector<std::vector<Blob*>> tops_;
   std::vector<std::vector<int>> top_ids_;
+  NetParameter definition_;
+  bool force_backward_ = false;
+  std::vector<bool> forward_only_;
+  std::vector<bool> base_layer_needs_backward_;
+  std::vector<std::vector<bool>> base_bottom_need_backward_;
   std::vector<bool> layer_needs_backward_;
   std::vector<bool> blob_needs_backward_;
   std::vector<float> blob_loss_weights_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "hwgq/net.hpp"
+#include "hwgq/passes/fold_batch_norm_quant.hpp"
 #include "hwgq/quant/activation_recorder.hpp"
 #include "hwgq/util/io.hpp"
 #include "test_util.hpp"
@@ -58,7 +59,8 @@ TEST_F(RecordedQuantizer, RecorderCapturesInputsBeforeAnInPlaceQuant) {
 }
 
 TEST_F(RecordedQuantizer, RecorderRefusesAQuantWithAFoldedBatchNorm) {
-  Net net(dir_.file("net.prototxt"), TEST);  // folds bn into q1 by default
+  Net net(dir_.file("net.prototxt"), TEST);
+  ASSERT_EQ(fold_batch_norm_quant(net), 1);
   try {
     record_layer_inputs(net, {"q1"}, 1);
     FAIL() << "expected an error";

@@ -1,0 +1,29 @@
+// The table of graph passes. Adding a pass means adding its header and one line here.
+#include "hwgq/passes/net_pass.hpp"
+
+#include <sstream>
+
+#include "hwgq/passes/fold_batch_norm_quant.hpp"
+
+namespace hwgq {
+
+const std::vector<NetPass>& net_passes() {
+  static const std::vector<NetPass> passes = {
+      {"fold_batch_norm_quant", "BatchNorm (global statistics) folded into the Quant that reads it; TEST nets only",
+       fold_batch_norm_quant},
+  };
+  return passes;
+}
+
+int apply_net_pass(Net& net, const std::string& name) {
+  for (const auto& pass : net_passes()) {
+    if (name == pass.name) return pass.run(net);
+  }
+  std::ostringstream known;
+  for (const auto& pass : net_passes()) known << (known.tellp() ? ", " : "") << pass.name;
+  HWGQ_FAIL("unknown graph pass \"" << name << "\"; known passes: " << known.str());
+}
+
+std::vector<std::string> default_inference_passes() { return {"fold_batch_norm_quant"}; }
+
+}  // namespace hwgq
