@@ -10,7 +10,7 @@ const float* BinaryInnerProductLayer::gpu_weights_for_forward() {
   const Blob& w = *blobs_[0];
   binary_weights_.reshape_like(w);
   gpu_alphas_.reshape({num_output()});
-  // One alpha per output over its K inputs (section 3.1).
+  // One alpha per output over its K inputs (docs/hwgq-paper.md 1.1).
   gpu_binarize_rows(w.gpu_data(), num_output(), input_size(), use_alpha_, binary_weights_.mutable_gpu_data(),
                     gpu_alphas_.mutable_gpu_data());
   return binary_weights_.gpu_data();

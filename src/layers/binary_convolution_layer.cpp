@@ -19,7 +19,7 @@ void BinaryConvolutionLayer::binarize() {
   binary_weights_.reshape_like(w);
   alphas_.resize(num_output());
   if (use_binarization_) {
-    // One alpha per output filter over its (C / group) x kh x kw weights (section 3.1).
+    // One alpha per output filter over its (C / group) x kh x kw weights (docs/hwgq-paper.md 1.1).
     binarize_rows(w.cpu_data(), num_output(), w.count(1), use_alpha_, binary_weights_.mutable_cpu_data(),
                   alphas_.data());
   } else {

@@ -24,7 +24,7 @@ void BinaryInnerProductLayer::binarize() {
   binary_weights_.reshape_like(w);
   alphas_.resize(num_output());
   if (use_binarization_) {
-    // One alpha per output over its K inputs (section 3.1).
+    // One alpha per output over its K inputs (docs/hwgq-paper.md 1.1).
     binarize_rows(w.cpu_data(), num_output(), input_size(), use_alpha_, binary_weights_.mutable_cpu_data(),
                   alphas_.data());
   } else {

@@ -1,7 +1,7 @@
 // BatchNorm: per-channel normalisation y = (x - mean) / sqrt(var + eps), without the
 // affine part: a Scale layer adds it where wanted, while the HWGQ nets feed y straight into
-// the Quant layer, whose fixed levels assume an ~N(0, 1) input (paper section 3.2;
-// docs/hwgq-paper.md section 1.2).
+// the Quant layer, whose fixed levels assume an ~N(0, 1) input
+// (docs/hwgq-paper.md section 1.2).
 //
 // Statistics are those of the batch (training) or the stored running averages (testing,
 // or use_global_stats). The three blobs follow Caffe's layout so .caffemodel files load:

@@ -1,5 +1,5 @@
-// Convolution with binary weights (the HWGQ authors' BinaryConvolution; paper section 3.1,
-// fact sheet sections 1.1 and 2). Takes convolution_param plus binary_convolution_param
+// Convolution with binary weights (the HWGQ authors' BinaryConvolution;
+// docs/hwgq-paper.md sections 1.1 and 2). Takes convolution_param plus binary_convolution_param
 // { use_alpha, use_binarization }. On every forward the real weights W give
 //   W_b[i,:] = alpha_i * sign(W[i,:]),  alpha_i = mean |W[i,:]| per output filter (use_alpha)
 // or 1, and W_b is used for the output and for the bottom gradient. The weight gradient is

@@ -1,5 +1,5 @@
-// Inner product with binary weights (the HWGQ authors' BinaryInnerProduct; paper section
-// 3.1, fact sheet sections 1.1 and 2). Takes inner_product_param (transpose must stay
+// Inner product with binary weights (the HWGQ authors' BinaryInnerProduct;
+// docs/hwgq-paper.md sections 1.1 and 2). Takes inner_product_param (transpose must stay
 // false: one alpha per output row of the N x K weights) plus binary_inner_product_param
 // { use_alpha, use_binarization }. Forward and the bottom gradient use
 // W_b[i,:] = alpha_i * sign(W[i,:]) with alpha_i = mean |W[i,:]| over the K inputs (or 1);

@@ -1,4 +1,4 @@
-// Binary weights (paper section 3.1; authors' BinaryConvolution / BinaryInnerProduct):
+// Binary weights (docs/hwgq-paper.md 1.1; authors' BinaryConvolution / BinaryInnerProduct):
 // each output filter i becomes alpha_i * sign(W[i,:]). Shared by the binary layers, the
 // deploy exporter (`hwgq binarize`) and the GPU code, so all of them agree bit for bit.
 #pragma once
