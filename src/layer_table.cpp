@@ -20,6 +20,8 @@
 #include "hwgq/layers/quant_layer.hpp"
 #include "hwgq/layers/binary_convolution_layer.hpp"
 #include "hwgq/layers/binary_inner_product_layer.hpp"
+#include "hwgq/layers/packed_binary_convolution_layer.hpp"
+#include "hwgq/layers/packed_binary_inner_product_layer.hpp"
 #include "hwgq/layers/convolution_layer.hpp"
 #include "hwgq/layers/inner_product_layer.hpp"
 #include "hwgq/layers/pooling_layer.hpp"
@@ -48,6 +50,8 @@ const std::vector<LayerEntry>& layer_table() {
       {"Pooling", make_layer<PoolingLayer>},
       {"BinaryConvolution", make_layer<BinaryConvolutionLayer>},
       {"BinaryInnerProduct", make_layer<BinaryInnerProductLayer>},
+      {"PackedBinaryConvolution", make_layer<PackedBinaryConvolutionLayer>},
+      {"PackedBinaryInnerProduct", make_layer<PackedBinaryInnerProductLayer>},
       {"Data", make_layer<DataLayer>},
       {"IdxData", make_layer<IdxDataLayer>},
       {"ImageData", make_layer<ImageDataLayer>},

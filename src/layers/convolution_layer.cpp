@@ -6,6 +6,7 @@
 #include <omp.h>
 #endif
 
+#include "hwgq/layers/conv_param.hpp"
 #include "hwgq/layers/param_blobs.hpp"
 #include "hwgq/math/blas.hpp"
 
@@ -27,29 +28,6 @@ int thread_id() {
 #else
   return 0;
 #endif
-}
-
-// Reads one of the (h, w) settings that convolution_param gives either as a repeated field
-// (one value for both axes, or h then w) or as the explicit name_h / name_w pair.
-// `name` is the repeated field, `pair` the prefix of its _h/_w form (kernel_size / kernel).
-void read_pair(const std::string& where, const char* name, const char* pair,
-               const google::protobuf::RepeatedField<uint32_t>& values, bool has_h, uint32_t h, bool has_w, uint32_t w,
-               int fallback, int* out_h, int* out_w) {
-  if (has_h || has_w) {
-    HWGQ_REQUIRE(has_h && has_w, where << "give both " << pair << "_h and " << pair << "_w, or neither");
-    HWGQ_REQUIRE(values.empty(), where << "give either " << name << " or " << pair << "_h/" << pair << "_w, not both");
-    *out_h = static_cast<int>(h);
-    *out_w = static_cast<int>(w);
-    return;
-  }
-  HWGQ_REQUIRE(values.size() <= 2, where << "takes one or two " << name << " values (2-d convolution only), got "
-                                         << values.size());
-  if (values.empty()) {
-    *out_h = *out_w = fallback;
-  } else {
-    *out_h = static_cast<int>(values.Get(0));
-    *out_w = static_cast<int>(values.Get(values.size() - 1));
-  }
 }
 
 // Per-OpenMP-thread buffers: im2col columns and (threads after the first) weight-gradient
@@ -89,24 +67,7 @@ void ConvolutionLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {
   group_ = static_cast<int>(p.group());
   bias_term_ = p.bias_term();
 
-  HWGQ_REQUIRE(p.kernel_size_size() > 0 || p.has_kernel_h() || p.has_kernel_w(),
-               at << "needs kernel_size (or kernel_h and kernel_w)");
-  read_pair(at, "kernel_size", "kernel", p.kernel_size(), p.has_kernel_h(), p.kernel_h(), p.has_kernel_w(), p.kernel_w(), 0,
-            &geom_.kernel_h, &geom_.kernel_w);
-  read_pair(at, "stride", "stride", p.stride(), p.has_stride_h(), p.stride_h(), p.has_stride_w(), p.stride_w(), 1,
-            &geom_.stride_h, &geom_.stride_w);
-  // pad_h / pad_w default to 0, so either may come alone (as Caffe allows).
-  const bool pad_pair = p.has_pad_h() || p.has_pad_w();
-  read_pair(at, "pad", "pad", p.pad(), pad_pair, p.pad_h(), pad_pair, p.pad_w(), 0, &geom_.pad_h, &geom_.pad_w);
-  read_pair(at, "dilation", "dilation", p.dilation(), false, 0, false, 0, 1, &geom_.dilation_h, &geom_.dilation_w);
-  HWGQ_REQUIRE(geom_.kernel_h > 0 && geom_.kernel_w > 0,
-               at << "kernel size must be > 0, got " << geom_.kernel_h << " x " << geom_.kernel_w);
-  HWGQ_REQUIRE(geom_.stride_h > 0 && geom_.stride_w > 0,
-               at << "stride must be > 0, got " << geom_.stride_h << " x " << geom_.stride_w);
-  // The proto fields are unsigned; values past INT_MAX would come out negative here.
-  HWGQ_REQUIRE(geom_.pad_h >= 0 && geom_.pad_w >= 0, at << "pad is out of range");
-  HWGQ_REQUIRE(geom_.dilation_h > 0 && geom_.dilation_w > 0,
-               at << "dilation must be > 0, got " << geom_.dilation_h << " x " << geom_.dilation_w);
+  read_conv_geometry(p, at, &geom_);
   HWGQ_REQUIRE(group_ > 0, at << "group must be > 0");
 
   channels_ = bottom[0]->shape(1);

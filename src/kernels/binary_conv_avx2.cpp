@@ -1,0 +1,162 @@
+// AVX2 inner loops of the packed binary convolution. AVX2 has no vector popcount, so bytes
+// are counted with a 16-entry nibble table (vpshufb). Compiled for AVX2 whatever the build
+// targets, and only called when the CPU has it (cpu_features.cpp); only functions of this
+// file carry the target attribute.
+#include "binary_conv_kernels.hpp"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define HWGQ_AVX2 __attribute__((target("avx2,fma,popcnt")))
+
+namespace hwgq::kernels::detail {
+
+namespace {
+
+// Byte counters take at most 8 per step (two nibble counts of 4); 31 steps stay below 256.
+constexpr int kStepsPerFlush = 31;
+
+// Four of the block's filters (lanes 4 half .. 4 half + 3), one per 64-bit lane. The
+// weight word is split into its low and high nibbles once per word, so each (pixel, plane)
+// costs a broadcast, a shift, two ANDs, two table lookups and two byte adds; the byte
+// counters are summed into 64-bit counters (vpsadbw) every kStepsPerFlush words.
+template <int BP, int PB>
+HWGQ_AVX2 void count_tile(const CountTask& task, int i0, int p0, int half) {
+  const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,  //
+                                         0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+  const __m256i low_nibbles = _mm256_set1_epi8(0x0f);
+  const __m256i zero = _mm256_setzero_si256();
+  __m256i bytes[BP][PB];
+  __m256i sums[BP][PB];
+#pragma GCC unroll 16
+  for (int i = 0; i < BP; ++i) {
+#pragma GCC unroll 4
+    for (int p = 0; p < PB; ++p) bytes[i][p] = sums[i][p] = zero;
+  }
+  const int words = task.words;
+  const int taps = task.num_taps;
+  int steps = 0;
+  for (int t = 0; t < taps; ++t) {
+    const uint64_t* a[BP];
+#pragma GCC unroll 16
+    for (int i = 0; i < BP; ++i) a[i] = task.taps[(i0 + i) * taps + t] + p0 * words;
+    const uint64_t* w = task.weights + size_t(t) * words * kLanes + 4 * half;
+    for (int word = 0; word < words; ++word) {
+      const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + word * kLanes));
+      const __m256i w_low = _mm256_and_si256(wv, low_nibbles);
+      const __m256i w_high = _mm256_and_si256(_mm256_srli_epi64(wv, 4), low_nibbles);
+#pragma GCC unroll 16
+      for (int i = 0; i < BP; ++i) {
+#pragma GCC unroll 4
+        for (int p = 0; p < PB; ++p) {
+          const __m256i av = _mm256_set1_epi64x(static_cast<long long>(a[i][p * words + word]));
+          // The shifted word's stray bits land in high nibbles, which w_high clears.
+          const __m256i lo = _mm256_shuffle_epi8(table, _mm256_and_si256(av, w_low));
+          const __m256i hi = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi64(av, 4), w_high));
+          bytes[i][p] = _mm256_add_epi8(bytes[i][p], _mm256_add_epi8(lo, hi));
+        }
+      }
+      if (++steps == kStepsPerFlush) {
+        steps = 0;
+#pragma GCC unroll 16
+        for (int i = 0; i < BP; ++i) {
+#pragma GCC unroll 4
+          for (int p = 0; p < PB; ++p) {
+            sums[i][p] = _mm256_add_epi64(sums[i][p], _mm256_sad_epu8(bytes[i][p], zero));
+            bytes[i][p] = zero;
+          }
+        }
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < BP; ++i) {
+#pragma GCC unroll 4
+    for (int p = 0; p < PB; ++p) {
+      const __m256i total = _mm256_add_epi64(sums[i][p], _mm256_sad_epu8(bytes[i][p], zero));
+      // The low 32 bits of each 64-bit counter, in order.
+      const __m256i packed = _mm256_permutevar8x32_epi32(total, _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7));
+      int32_t* out = task.counts + ((i0 + i) * task.planes + p0 + p) * kLanes + 4 * half;
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm256_castsi256_si128(packed));
+    }
+  }
+}
+
+template <int PB, int BP>
+HWGQ_AVX2 void count_planes(const CountTask& task, int p0) {
+  for (int half = 0; half < 2; ++half) {
+    int i = 0;
+    for (; i + BP <= task.pixels; i += BP) count_tile<BP, PB>(task, i, p0, half);
+    for (; i < task.pixels; ++i) count_tile<1, PB>(task, i, p0, half);
+  }
+}
+
+// 16 registers: the table, the nibble mask, zero, the split weight and temporaries leave
+// room for about 8 byte counters.
+HWGQ_AVX2 void count_avx2(const CountTask& task) {
+  int p0 = 0;
+  while (p0 < task.planes) {
+    switch (task.planes - p0) {
+      case 1:
+        count_planes<1, 8>(task, p0);
+        p0 += 1;
+        break;
+      case 2:
+        count_planes<2, 4>(task, p0);
+        p0 += 2;
+        break;
+      case 3:
+        count_planes<3, 2>(task, p0);
+        p0 += 3;
+        break;
+      default:
+        count_planes<4, 2>(task, p0);
+        p0 += 4;
+        break;
+    }
+  }
+}
+
+HWGQ_AVX2 bool classify_avx2(const float* x, int m, const LevelMatch& match, uint64_t* masks) {
+  for (int p = 0; p < match.planes; ++p) masks[p] = 0;
+  const __m256 zero = _mm256_setzero_ps();
+  for (int s = 0; s < m; s += 8) {
+    const int len = m - s < 8 ? m - s : 8;
+    __m256 v;
+    if (len == 8) {
+      v = _mm256_loadu_ps(x + s);
+    } else {
+      // Lanes past m read as 0: valid, no planes.
+      float tail[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      for (int i = 0; i < len; ++i) tail[i] = x[s + i];
+      v = _mm256_loadu_ps(tail);
+    }
+    int valid = _mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_EQ_OQ));
+    for (int k = 0; k < match.num_levels; ++k) {
+      const int equal = _mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_set1_ps(match.levels[k]), _CMP_EQ_OQ));
+      valid |= equal;
+      if (!equal) continue;
+      for (uint32_t planes = match.level_planes[k]; planes; planes &= planes - 1) {
+        masks[__builtin_ctz(planes)] |= uint64_t(equal) << s;
+      }
+    }
+    if (valid != 0xFF) return false;
+  }
+  return true;
+}
+
+const IsaKernels kAvx2 = {count_avx2, classify_avx2};
+
+}  // namespace
+
+const IsaKernels* avx2_kernels() { return &kAvx2; }
+
+}  // namespace hwgq::kernels::detail
+
+#else
+
+namespace hwgq::kernels::detail {
+const IsaKernels* avx2_kernels() { return nullptr; }
+}  // namespace hwgq::kernels::detail
+
+#endif

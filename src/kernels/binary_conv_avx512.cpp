@@ -1,0 +1,128 @@
+// AVX-512 (F, BW, VL, VPOPCNTDQ) inner loops of the packed binary convolution. Compiled for
+// that instruction set whatever the build targets, and only called when the CPU has it
+// (cpu_features.cpp). Nothing here may be inline code shared with other files: only
+// functions of this file carry the target attribute.
+#include "binary_conv_kernels.hpp"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define HWGQ_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vpopcntdq,popcnt")))
+
+namespace hwgq::kernels::detail {
+
+namespace {
+
+// One zmm holds the same word of the block's 8 filters. For BP pixels and PB planes
+// (from plane p0), each word of each tap is one load, then per (pixel, plane) a broadcast
+// of the activation word, AND, VPOPCNTQ and an add into that pair's 8 counters.
+template <int BP, int PB>
+HWGQ_AVX512 void count_tile(const CountTask& task, int i0, int p0) {
+  __m512i acc[BP][PB];
+#pragma GCC unroll 16
+  for (int i = 0; i < BP; ++i) {
+#pragma GCC unroll 4
+    for (int p = 0; p < PB; ++p) acc[i][p] = _mm512_setzero_si512();
+  }
+  const int words = task.words;
+  const int taps = task.num_taps;
+  for (int t = 0; t < taps; ++t) {
+    const uint64_t* a[BP];
+#pragma GCC unroll 16
+    for (int i = 0; i < BP; ++i) a[i] = task.taps[(i0 + i) * taps + t] + p0 * words;
+    const uint64_t* w = task.weights + size_t(t) * words * kLanes;
+    for (int word = 0; word < words; ++word) {
+      const __m512i wv = _mm512_loadu_si512(w + word * kLanes);
+#pragma GCC unroll 16
+      for (int i = 0; i < BP; ++i) {
+#pragma GCC unroll 4
+        for (int p = 0; p < PB; ++p) {
+          const __m512i av = _mm512_set1_epi64(static_cast<long long>(a[i][p * words + word]));
+          acc[i][p] = _mm512_add_epi64(acc[i][p], _mm512_popcnt_epi64(_mm512_and_si512(av, wv)));
+        }
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < BP; ++i) {
+#pragma GCC unroll 4
+    for (int p = 0; p < PB; ++p) {
+      int32_t* out = task.counts + ((i0 + i) * task.planes + p0 + p) * kLanes;
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm512_maskz_cvtepi64_epi32(0xFF, acc[i][p]));
+    }
+  }
+}
+
+// All pixels of the task for planes [p0, p0 + PB): BP at a time, then the rest.
+template <int PB, int BP>
+HWGQ_AVX512 void count_planes(const CountTask& task, int p0) {
+  int i = 0;
+  for (; i + BP <= task.pixels; i += BP) count_tile<BP, PB>(task, i, p0);
+  for (; i + 4 <= task.pixels; i += 4) count_tile<4, PB>(task, i, p0);
+  for (; i < task.pixels; ++i) count_tile<1, PB>(task, i, p0);
+}
+
+// Up to 4 planes per pass; the pixel block fills about 24 of the 32 registers.
+HWGQ_AVX512 void count_avx512(const CountTask& task) {
+  int p0 = 0;
+  while (p0 < task.planes) {
+    switch (task.planes - p0) {
+      case 1:
+        count_planes<1, 16>(task, p0);
+        p0 += 1;
+        break;
+      case 2:
+        count_planes<2, 12>(task, p0);
+        p0 += 2;
+        break;
+      case 3:
+        count_planes<3, 8>(task, p0);
+        p0 += 3;
+        break;
+      default:
+        count_planes<4, 6>(task, p0);
+        p0 += 4;
+        break;
+    }
+  }
+}
+
+// 16 values per compare; a value's planes are the OR of its level's planes over the levels
+// it equals (at most one), and it is valid when it equals 0 or some level. Lanes past m
+// load as 0: valid, no planes.
+HWGQ_AVX512 bool classify_avx512(const float* x, int m, const LevelMatch& match, uint64_t* masks) {
+  for (int p = 0; p < match.planes; ++p) masks[p] = 0;
+  const __m512 zero = _mm512_setzero_ps();
+  for (int s = 0; s < m; s += 16) {
+    const int len = m - s < 16 ? m - s : 16;
+    const __mmask16 live = static_cast<__mmask16>(len == 16 ? 0xFFFFu : (1u << len) - 1u);
+    const __m512 v = _mm512_maskz_loadu_ps(live, x + s);
+    __mmask16 valid = _mm512_cmp_ps_mask(v, zero, _CMP_EQ_OQ);
+    for (int k = 0; k < match.num_levels; ++k) {
+      const __mmask16 equal = _mm512_cmp_ps_mask(v, _mm512_set1_ps(match.levels[k]), _CMP_EQ_OQ);
+      valid = static_cast<__mmask16>(valid | equal);
+      if (!equal) continue;
+      for (uint32_t planes = match.level_planes[k]; planes; planes &= planes - 1) {
+        masks[__builtin_ctz(planes)] |= uint64_t(equal) << s;
+      }
+    }
+    if ((valid & live) != live) return false;
+  }
+  return true;
+}
+
+const IsaKernels kAvx512 = {count_avx512, classify_avx512};
+
+}  // namespace
+
+const IsaKernels* avx512_kernels() { return &kAvx512; }
+
+}  // namespace hwgq::kernels::detail
+
+#else
+
+namespace hwgq::kernels::detail {
+const IsaKernels* avx512_kernels() { return nullptr; }
+}  // namespace hwgq::kernels::detail
+
+#endif

@@ -1,0 +1,53 @@
+// The per-instruction-set pieces of the packed binary convolution (private to src/kernels).
+// binary_conv.cpp owns the layout, the threading, the borders and the final scaling; an
+// instruction set only provides the two inner loops below, so every path produces the same
+// integers and hence bit for bit the same output.
+#pragma once
+
+#include <cstdint>
+
+#include "hwgq/kernels/cpu_features.hpp"
+
+namespace hwgq::kernels::detail {
+
+// Popcounts of one output-channel block (PackedBinaryWeights::kOutputLanes filters) against
+// a tile of output pixels:
+//   counts[(i * planes + p) * kLanes + lane] = sum over taps t and words w of
+//       popcount(taps[i * num_taps + t][p * words + w] & weights[(t * words + w) * kLanes + lane])
+// taps[i * num_taps + t] points at pixel i's input words for tap t (planes x words, plane
+// major), or at zeros where the tap falls in the padding.
+struct CountTask {
+  const uint64_t* const* taps;
+  int pixels;
+  int num_taps;
+  int planes;
+  int words;
+  const uint64_t* weights;
+  int32_t* counts;
+};
+constexpr int kLanes = 8;
+using CountFn = void (*)(const CountTask&);
+
+// How values map to plane bits: value == levels[k] (k = 0..num_levels-1) has the planes in
+// level_planes[k]; the value 0 (either sign) has none; any other value is invalid.
+struct LevelMatch {
+  const float* levels;
+  const uint32_t* level_planes;
+  int num_levels;
+  int planes;
+};
+// Classifies m <= 64 consecutive floats: bit i of masks[p] = plane p of x[i] (masks has
+// `planes` entries, bits past m are 0). Returns false when some x[i] is neither 0 nor a level.
+using ClassifyFn = bool (*)(const float* x, int m, const LevelMatch& match, uint64_t* masks);
+
+struct IsaKernels {
+  CountFn count;
+  ClassifyFn classify;
+};
+
+// Null for an instruction set this build cannot compile (non-x86 hosts).
+const IsaKernels* scalar_kernels();
+const IsaKernels* avx2_kernels();
+const IsaKernels* avx512_kernels();
+
+}  // namespace hwgq::kernels::detail

@@ -1,0 +1,52 @@
+// Portable reference for the packed binary convolution's inner loops; the other
+// instruction sets are tested against it.
+#include <cstdint>
+
+#include "binary_conv_kernels.hpp"
+
+namespace hwgq::kernels::detail {
+
+namespace {
+
+int popcount64(uint64_t v) { return __builtin_popcountll(v); }
+
+void count_scalar(const CountTask& task) {
+  const int stride = task.planes * kLanes;
+  for (int i = 0; i < task.pixels; ++i) {
+    int32_t* out = task.counts + i * stride;
+    for (int k = 0; k < stride; ++k) out[k] = 0;
+    for (int t = 0; t < task.num_taps; ++t) {
+      const uint64_t* a = task.taps[i * task.num_taps + t];
+      const uint64_t* w = task.weights + size_t(t) * task.words * kLanes;
+      for (int p = 0; p < task.planes; ++p) {
+        for (int word = 0; word < task.words; ++word) {
+          const uint64_t plane = a[p * task.words + word];
+          for (int lane = 0; lane < kLanes; ++lane) out[p * kLanes + lane] += popcount64(plane & w[word * kLanes + lane]);
+        }
+      }
+    }
+  }
+}
+
+bool classify_scalar(const float* x, int m, const LevelMatch& match, uint64_t* masks) {
+  for (int p = 0; p < match.planes; ++p) masks[p] = 0;
+  for (int i = 0; i < m; ++i) {
+    const float v = x[i];
+    if (v == 0.f) continue;
+    int k = 0;
+    while (k < match.num_levels && match.levels[k] != v) ++k;
+    if (k == match.num_levels) return false;
+    for (uint32_t planes = match.level_planes[k]; planes; planes &= planes - 1) {
+      masks[__builtin_ctz(planes)] |= uint64_t(1) << i;
+    }
+  }
+  return true;
+}
+
+const IsaKernels kScalar = {count_scalar, classify_scalar};
+
+}  // namespace
+
+const IsaKernels* scalar_kernels() { return &kScalar; }
+
+}  // namespace hwgq::kernels::detail
