@@ -36,5 +36,7 @@ int run_quantizer_from_samples(const std::vector<float>& samples, const std::str
 int convert_imageset(const std::vector<std::string>& args);
 int compute_image_mean(const std::vector<std::string>& args);
 int convert(const std::vector<std::string>& args);
+int export_model(const std::vector<std::string>& args);
+int infer(const std::vector<std::string>& args);
 
 }  // namespace hwgq::cli

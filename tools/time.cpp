@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <iomanip>
+#include <memory>
 
 #include "commands.hpp"
 #include "flags.hpp"
+#include "hwgq/deploy/packed_model_file.hpp"
+#include "hwgq/deploy/packed_runtime.hpp"
 #include "hwgq/passes/build_net.hpp"
 #include "hwgq/util/io.hpp"
 
@@ -23,14 +26,24 @@ int time(const std::vector<std::string>& args) {
   HWGQ_REQUIRE(FLAGS_iterations > 0, "--iterations must be positive, got " << FLAGS_iterations);
   HWGQ_REQUIRE(FLAGS_batch >= 0, "--batch must be positive, got " << FLAGS_batch);
   apply_device_flags();
-  NetBuildOptions options = inference_options();
-  if (FLAGS_phase != "TEST") {
-    options.phase = TRAIN;
-    options.passes.clear();
+  // A packed model (`hwgq export`) is timed exactly as a prototxt is: forward only, since
+  // it has no backward.
+  std::unique_ptr<PackedRuntime> packed;
+  std::unique_ptr<Net> built;
+  if (is_packed_model_file(FLAGS_model)) {
+    HWGQ_REQUIRE(FLAGS_phase.empty() || FLAGS_phase == "TEST",
+                 "a packed model runs forward only: --phase=" << FLAGS_phase << " does not apply");
+    packed = std::make_unique<PackedRuntime>(FLAGS_model, FLAGS_batch);
+  } else {
+    NetBuildOptions options = inference_options();
+    if (FLAGS_phase != "TEST") {
+      options.phase = TRAIN;
+      options.passes.clear();
+    }
+    options.batch_size = FLAGS_batch;
+    built = build_net(FLAGS_model, options);
   }
-  options.batch_size = FLAGS_batch;
-  const auto built = build_net(FLAGS_model, options);
-  Net& net = *built;
+  Net& net = packed ? packed->net() : *built;
 
   const auto& layers = net.layers();
   const int n = static_cast<int>(layers.size());
