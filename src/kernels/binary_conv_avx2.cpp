@@ -145,7 +145,45 @@ HWGQ_AVX2 bool classify_avx2(const float* x, int m, const LevelMatch& match, uin
   return true;
 }
 
-const IsaKernels kAvx2 = {count_avx2, classify_avx2};
+// 8 lanes: int32 sums in a ymm, doubles in two ymm halves, floats back in a ymm.
+HWGQ_AVX2 void finish_avx2(const FinishTask& task) {
+  const int planes = task.planes;
+  const __m256d scale_low = _mm256_loadu_pd(task.scale);
+  const __m256d scale_high = _mm256_loadu_pd(task.scale + 4);
+  const __m256 bias = _mm256_loadu_ps(task.bias);
+  for (int i = 0; i < task.pixels; ++i) {
+    const int32_t* c = task.counts + i * planes * kLanes;
+    const int32_t* ones = task.ones + i * planes;
+    auto dot = [&](int p) HWGQ_AVX2 {
+      const __m256i counts = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + p * kLanes));
+      return _mm256_sub_epi32(_mm256_add_epi32(counts, counts), _mm256_set1_epi32(ones[p]));
+    };
+    __m256d low, high;
+    if (task.bit_serial) {
+      __m256i total = _mm256_setzero_si256();
+      for (int p = 0; p < planes; ++p) total = _mm256_add_epi32(total, _mm256_sll_epi32(dot(p), _mm_cvtsi32_si128(p)));
+      low = _mm256_mul_pd(scale_low, _mm256_cvtepi32_pd(_mm256_castsi256_si128(total)));
+      high = _mm256_mul_pd(scale_high, _mm256_cvtepi32_pd(_mm256_extracti128_si256(total, 1)));
+    } else {
+      __m256d sum_low = _mm256_setzero_pd(), sum_high = _mm256_setzero_pd();
+      __m256i d = dot(0);
+      for (int p = 0; p < planes; ++p) {
+        const __m256i next = p + 1 < planes ? dot(p + 1) : _mm256_setzero_si256();
+        const __m256i e = _mm256_sub_epi32(d, next);
+        const __m256d level = _mm256_set1_pd(task.level[p]);
+        sum_low = _mm256_add_pd(sum_low, _mm256_mul_pd(level, _mm256_cvtepi32_pd(_mm256_castsi256_si128(e))));
+        sum_high = _mm256_add_pd(sum_high, _mm256_mul_pd(level, _mm256_cvtepi32_pd(_mm256_extracti128_si256(e, 1))));
+        d = next;
+      }
+      low = _mm256_mul_pd(scale_low, sum_low);
+      high = _mm256_mul_pd(scale_high, sum_high);
+    }
+    const __m256 value = _mm256_set_m128(_mm256_cvtpd_ps(high), _mm256_cvtpd_ps(low));
+    _mm256_storeu_ps(task.out + i * kLanes, _mm256_add_ps(value, bias));
+  }
+}
+
+const IsaKernels kAvx2 = {count_avx2, classify_avx2, finish_avx2};
 
 }  // namespace
 

@@ -111,7 +111,39 @@ HWGQ_AVX512 bool classify_avx512(const float* x, int m, const LevelMatch& match,
   return true;
 }
 
-const IsaKernels kAvx512 = {count_avx512, classify_avx512};
+// 8 lanes: int32 sums in a ymm, doubles in a zmm, floats back in a ymm.
+HWGQ_AVX512 void finish_avx512(const FinishTask& task) {
+  const int planes = task.planes;
+  const __m512d scale = _mm512_loadu_pd(task.scale);
+  const __m256 bias = _mm256_loadu_ps(task.bias);
+  for (int i = 0; i < task.pixels; ++i) {
+    const int32_t* c = task.counts + i * planes * kLanes;
+    const int32_t* ones = task.ones + i * planes;
+    auto dot = [&](int p) HWGQ_AVX512 {
+      const __m256i counts = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + p * kLanes));
+      return _mm256_sub_epi32(_mm256_add_epi32(counts, counts), _mm256_set1_epi32(ones[p]));
+    };
+    __m512d value;
+    if (task.bit_serial) {
+      __m256i total = _mm256_setzero_si256();
+      for (int p = 0; p < planes; ++p) total = _mm256_add_epi32(total, _mm256_sll_epi32(dot(p), _mm_cvtsi32_si128(p)));
+      value = _mm512_mul_pd(scale, _mm512_maskz_cvtepi32_pd(0xFF, total));
+    } else {
+      __m512d total = _mm512_setzero_pd();
+      __m256i d = dot(0);
+      for (int p = 0; p < planes; ++p) {
+        const __m256i next = p + 1 < planes ? dot(p + 1) : _mm256_setzero_si256();
+        total = _mm512_add_pd(total, _mm512_mul_pd(_mm512_set1_pd(task.level[p]),
+                                                   _mm512_maskz_cvtepi32_pd(0xFF, _mm256_sub_epi32(d, next))));
+        d = next;
+      }
+      value = _mm512_mul_pd(scale, total);
+    }
+    _mm256_storeu_ps(task.out + i * kLanes, _mm256_add_ps(_mm512_maskz_cvtpd_ps(0xFF, value), bias));
+  }
+}
+
+const IsaKernels kAvx512 = {count_avx512, classify_avx512, finish_avx512};
 
 }  // namespace
 
