@@ -182,7 +182,8 @@ void pack_activations(const float* x, int n, int c, int h, int w, const Activati
 
   const detail::IsaKernels& k = kernels_for(active_isa());
   const detail::LevelMatch match{levels.levels().data(), levels.code_planes().data(),
-                                 static_cast<int>(levels.levels().size()), planes};
+                                 static_cast<int>(levels.levels().size()), planes,
+                                 levels.encoding() == ActivationLevels::Encoding::kBitSerial};
   uint64_t* bits = out->bits.data();
   std::atomic<bool> invalid{false};
   const bool parallel = max_threads() > 1 && (long long)n * c * (long long)hw >= kMinParallelWork;

@@ -117,30 +117,46 @@ HWGQ_AVX2 void count_avx2(const CountTask& task) {
   }
 }
 
+// 8 values per compare, as classify_avx512: codes first, then one test per plane.
 HWGQ_AVX2 bool classify_avx2(const float* x, int m, const LevelMatch& match, uint64_t* masks) {
-  for (int p = 0; p < match.planes; ++p) masks[p] = 0;
   const __m256 zero = _mm256_setzero_ps();
-  for (int s = 0; s < m; s += 8) {
-    const int len = m - s < 8 ? m - s : 8;
+  __m256i code[8];
+  int invalid = 0;
+#pragma GCC unroll 8
+  for (int chunk = 0; chunk < 8; ++chunk) {
+    const int s = 8 * chunk;
+    const int len = m - s <= 0 ? 0 : (m - s < 8 ? m - s : 8);
     __m256 v;
     if (len == 8) {
       v = _mm256_loadu_ps(x + s);
     } else {
-      // Lanes past m read as 0: valid, no planes.
+      // Lanes past m read as 0: valid, code 0.
       float tail[8] = {0, 0, 0, 0, 0, 0, 0, 0};
       for (int i = 0; i < len; ++i) tail[i] = x[s + i];
       v = _mm256_loadu_ps(tail);
     }
-    int valid = _mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_EQ_OQ));
+    __m256 known = _mm256_cmp_ps(v, zero, _CMP_EQ_OQ);
+    __m256i c = _mm256_setzero_si256();
     for (int k = 0; k < match.num_levels; ++k) {
-      const int equal = _mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_set1_ps(match.levels[k]), _CMP_EQ_OQ));
-      valid |= equal;
-      if (!equal) continue;
-      for (uint32_t planes = match.level_planes[k]; planes; planes &= planes - 1) {
-        masks[__builtin_ctz(planes)] |= uint64_t(equal) << s;
-      }
+      const __m256 equal = _mm256_cmp_ps(v, _mm256_set1_ps(match.levels[k]), _CMP_EQ_OQ);
+      c = _mm256_blendv_epi8(c, _mm256_set1_epi32(k + 1), _mm256_castps_si256(equal));
+      known = _mm256_or_ps(known, equal);
     }
-    if (valid != 0xFF) return false;
+    invalid |= _mm256_movemask_ps(known) ^ 0xFF;
+    code[chunk] = c;
+  }
+  if (invalid) return false;
+  for (int p = 0; p < match.planes; ++p) {
+    uint64_t bits = 0;
+#pragma GCC unroll 8
+    for (int chunk = 0; chunk < 8; ++chunk) {
+      const __m256i plane =
+          match.bit_serial
+              ? _mm256_cmpeq_epi32(_mm256_and_si256(code[chunk], _mm256_set1_epi32(1 << p)), _mm256_set1_epi32(1 << p))
+              : _mm256_cmpgt_epi32(code[chunk], _mm256_set1_epi32(p));
+      bits |= uint64_t(_mm256_movemask_ps(_mm256_castsi256_ps(plane))) << (8 * chunk);
+    }
+    masks[p] = bits;
   }
   return true;
 }

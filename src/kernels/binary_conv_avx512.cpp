@@ -87,26 +87,40 @@ HWGQ_AVX512 void count_avx512(const CountTask& task) {
   }
 }
 
-// 16 values per compare; a value's planes are the OR of its level's planes over the levels
-// it equals (at most one), and it is valid when it equals 0 or some level. Lanes past m
-// load as 0: valid, no planes.
+// 16 values per compare, 4 compares for 64 values: a value's code is the k + 1 of the level
+// it equals (0 when none), it is valid when it equals 0 or some level, and each plane is a
+// test of the codes. Lanes past m load as 0: valid, code 0, no planes.
 HWGQ_AVX512 bool classify_avx512(const float* x, int m, const LevelMatch& match, uint64_t* masks) {
-  for (int p = 0; p < match.planes; ++p) masks[p] = 0;
   const __m512 zero = _mm512_setzero_ps();
-  for (int s = 0; s < m; s += 16) {
-    const int len = m - s < 16 ? m - s : 16;
+  __m512i code[4];
+  bool valid = true;
+#pragma GCC unroll 4
+  for (int chunk = 0; chunk < 4; ++chunk) {
+    const int s = 16 * chunk;
+    const int len = m - s <= 0 ? 0 : (m - s < 16 ? m - s : 16);
     const __mmask16 live = static_cast<__mmask16>(len == 16 ? 0xFFFFu : (1u << len) - 1u);
     const __m512 v = _mm512_maskz_loadu_ps(live, x + s);
-    __mmask16 valid = _mm512_cmp_ps_mask(v, zero, _CMP_EQ_OQ);
+    __mmask16 known = _mm512_cmp_ps_mask(v, zero, _CMP_EQ_OQ);
+    __m512i c = _mm512_setzero_si512();
     for (int k = 0; k < match.num_levels; ++k) {
       const __mmask16 equal = _mm512_cmp_ps_mask(v, _mm512_set1_ps(match.levels[k]), _CMP_EQ_OQ);
-      valid = static_cast<__mmask16>(valid | equal);
-      if (!equal) continue;
-      for (uint32_t planes = match.level_planes[k]; planes; planes &= planes - 1) {
-        masks[__builtin_ctz(planes)] |= uint64_t(equal) << s;
-      }
+      c = _mm512_mask_mov_epi32(c, equal, _mm512_set1_epi32(k + 1));
+      known = static_cast<__mmask16>(known | equal);
     }
-    if ((valid & live) != live) return false;
+    valid = valid && known == 0xFFFF;
+    code[chunk] = c;
+  }
+  if (!valid) return false;
+  for (int p = 0; p < match.planes; ++p) {
+    uint64_t bits = 0;
+#pragma GCC unroll 4
+    for (int chunk = 0; chunk < 4; ++chunk) {
+      const __mmask16 plane =
+          match.bit_serial ? _mm512_test_epi32_mask(code[chunk], _mm512_set1_epi32(1 << p))
+                           : _mm512_cmpgt_epi32_mask(code[chunk], _mm512_set1_epi32(p));
+      bits |= uint64_t(plane) << (16 * chunk);
+    }
+    masks[p] = bits;
   }
   return true;
 }

@@ -30,11 +30,15 @@ using CountFn = void (*)(const CountTask&);
 
 // How values map to plane bits: value == levels[k] (k = 0..num_levels-1) has the planes in
 // level_planes[k]; the value 0 (either sign) has none; any other value is invalid.
+// bit_serial says which encoding level_planes follows (ActivationLevels): plane p holds
+// bit p of the code k + 1 (bit-serial) or [k + 1 > p] (thermometer), which vector code
+// computes from the code instead of the table.
 struct LevelMatch {
   const float* levels;
   const uint32_t* level_planes;
   int num_levels;
   int planes;
+  bool bit_serial;
 };
 // Classifies m <= 64 consecutive floats: bit i of masks[p] = plane p of x[i] (masks has
 // `planes` entries, bits past m are 0). Returns false when some x[i] is neither 0 nor a level.

@@ -3,12 +3,10 @@
 #include <glog/logging.h>
 
 #include <algorithm>
-#include <array>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <sstream>
-#include <utility>
 
 #include "hwgq/kernels/quant_kernels.hpp"
 #include "hwgq/layers/batch_norm_layer.hpp"
