@@ -182,7 +182,8 @@ void pack_activations(const float* x, int n, int c, int h, int w, const Activati
 
   const detail::IsaKernels& k = kernels_for(active_isa());
   const detail::LevelMatch match{levels.levels().data(), levels.code_planes().data(),
-                                 static_cast<int>(levels.levels().size()), planes};
+                                 static_cast<int>(levels.levels().size()), planes,
+                                 levels.encoding() == ActivationLevels::Encoding::kBitSerial};
   uint64_t* bits = out->bits.data();
   std::atomic<bool> invalid{false};
   const bool parallel = max_threads() > 1 && (long long)n * c * (long long)hw >= kMinParallelWork;
@@ -295,17 +296,22 @@ void binary_conv(const PackedActivations& a, const PackedBinaryWeights& wts, con
   const long long items = tiles * groups * chunks;
 
   // Bit-serial: out = alpha q_1 sum_p 2^p dot_p over exact integers. Thermometer: out =
-  // alpha sum_p (q_p - q_p-1) dot_p in double. Either way one rounding to float at the end.
+  // alpha sum_p q_p (dot_p - dot_p+1), products exact in double (detail::FinishTask).
   const bool bit_serial = a.levels.encoding() == ActivationLevels::Encoding::kBitSerial;
-  std::vector<double> plane_weight(planes);
-  for (int p = 0; p < planes; ++p) plane_weight[p] = a.levels.plane_weight(p);
+  std::vector<double> levels(a.levels.levels().begin(), a.levels.levels().end());
   const double step = a.levels.step();
+  // |dot_p| <= taps * channels; the exactness bounds of FinishTask must hold.
+  const long long reach = (long long)taps * wts.in_channels;
+  HWGQ_REQUIRE(bit_serial ? (reach << planes) < (1LL << 31) : reach < (1LL << 28),
+               "binary_conv: " << taps << " taps x " << wts.in_channels << " channels with " << planes
+                               << " planes are too many for exact 32-bit sums");
   const std::vector<uint64_t> zeros(size_t(planes) * words, 0);
 
 #pragma omp parallel if (parallel)
   {
     std::vector<const uint64_t*> tap_table(size_t(kTilePixels) * taps);
-    std::vector<int64_t> ones_sum(size_t(kTilePixels) * planes);
+    std::vector<int32_t> ones_sum(size_t(kTilePixels) * planes);
+    std::vector<float> values(size_t(kTilePixels) * kLanes);
     std::vector<size_t> y_offset(kTilePixels);
     std::vector<int32_t> counts(size_t(kTilePixels) * planes * kLanes);
 #pragma omp for schedule(dynamic)
@@ -322,7 +328,7 @@ void binary_conv(const PackedActivations& a, const PackedBinaryWeights& wts, con
         const int oy = static_cast<int>((pixel % out_spatial) / geo.out_w);
         const int ox = static_cast<int>(pixel % geo.out_w);
         y_offset[i] = size_t(image) * out_channels * out_spatial + size_t(oy) * geo.out_w + ox;
-        int64_t* ones = &ones_sum[size_t(i) * planes];
+        int32_t* ones = &ones_sum[size_t(i) * planes];
         for (int p = 0; p < planes; ++p) ones[p] = 0;
         for (int ky = 0; ky < wts.kernel_h; ++ky) {
           const int iy = oy * geo.stride_h - geo.pad_h + ky * geo.dilation_h;
@@ -346,27 +352,21 @@ void binary_conv(const PackedActivations& a, const PackedBinaryWeights& wts, con
         const detail::CountTask task{tap_table.data(), pixels, taps, planes, words,
                                      wts.bits.data() + (size_t(g) * blocks + b) * block_words, counts.data()};
         k.count(task);
+        const int o0 = g * og + b * kLanes;
         const int lanes = std::min(kLanes, og - b * kLanes);
-        for (int lane = 0; lane < lanes; ++lane) {
-          const int o = g * og + b * kLanes + lane;
-          const double alpha = wts.alpha[o];
-          const double scale = alpha * step;
-          float* y_o = y + size_t(o) * out_spatial;
-          for (int i = 0; i < pixels; ++i) {
-            const int32_t* c = &counts[size_t(i) * planes * kLanes + lane];
-            const int64_t* ones = &ones_sum[size_t(i) * planes];
-            float value;
-            if (bit_serial) {
-              int64_t total = 0;
-              for (int p = 0; p < planes; ++p) total += (2 * int64_t(c[p * kLanes]) - ones[p]) * (int64_t(1) << p);
-              value = static_cast<float>(scale * double(total));
-            } else {
-              double total = 0;
-              for (int p = 0; p < planes; ++p) total += plane_weight[p] * double(2 * int64_t(c[p * kLanes]) - ones[p]);
-              value = static_cast<float>(alpha * total);
-            }
-            y_o[y_offset[i]] = bias ? value + bias[o] : value;
-          }
+        double scale[kLanes];
+        float lane_bias[kLanes];
+        for (int lane = 0; lane < kLanes; ++lane) {
+          const double alpha = lane < lanes ? double(wts.alpha[o0 + lane]) : 0.0;
+          scale[lane] = bit_serial ? alpha * step : alpha;
+          lane_bias[lane] = lane < lanes && bias ? bias[o0 + lane] : 0.f;
+        }
+        k.finish({counts.data(), ones_sum.data(), pixels, planes, bit_serial, levels.data(), scale, lane_bias,
+                  values.data()});
+        for (int i = 0; i < pixels; ++i) {
+          float* out = y + size_t(o0) * out_spatial + y_offset[i];
+          const float* v = &values[size_t(i) * kLanes];
+          for (int lane = 0; lane < lanes; ++lane) out[size_t(lane) * out_spatial] = v[lane];
         }
       }
     }

@@ -117,35 +117,89 @@ HWGQ_AVX2 void count_avx2(const CountTask& task) {
   }
 }
 
+// 8 values per compare, as classify_avx512: codes first, then one test per plane.
 HWGQ_AVX2 bool classify_avx2(const float* x, int m, const LevelMatch& match, uint64_t* masks) {
-  for (int p = 0; p < match.planes; ++p) masks[p] = 0;
   const __m256 zero = _mm256_setzero_ps();
-  for (int s = 0; s < m; s += 8) {
-    const int len = m - s < 8 ? m - s : 8;
+  __m256i code[8];
+  int invalid = 0;
+#pragma GCC unroll 8
+  for (int chunk = 0; chunk < 8; ++chunk) {
+    const int s = 8 * chunk;
+    const int len = m - s <= 0 ? 0 : (m - s < 8 ? m - s : 8);
     __m256 v;
     if (len == 8) {
       v = _mm256_loadu_ps(x + s);
     } else {
-      // Lanes past m read as 0: valid, no planes.
+      // Lanes past m read as 0: valid, code 0.
       float tail[8] = {0, 0, 0, 0, 0, 0, 0, 0};
       for (int i = 0; i < len; ++i) tail[i] = x[s + i];
       v = _mm256_loadu_ps(tail);
     }
-    int valid = _mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_EQ_OQ));
+    __m256 known = _mm256_cmp_ps(v, zero, _CMP_EQ_OQ);
+    __m256i c = _mm256_setzero_si256();
     for (int k = 0; k < match.num_levels; ++k) {
-      const int equal = _mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_set1_ps(match.levels[k]), _CMP_EQ_OQ));
-      valid |= equal;
-      if (!equal) continue;
-      for (uint32_t planes = match.level_planes[k]; planes; planes &= planes - 1) {
-        masks[__builtin_ctz(planes)] |= uint64_t(equal) << s;
-      }
+      const __m256 equal = _mm256_cmp_ps(v, _mm256_set1_ps(match.levels[k]), _CMP_EQ_OQ);
+      c = _mm256_blendv_epi8(c, _mm256_set1_epi32(k + 1), _mm256_castps_si256(equal));
+      known = _mm256_or_ps(known, equal);
     }
-    if (valid != 0xFF) return false;
+    invalid |= _mm256_movemask_ps(known) ^ 0xFF;
+    code[chunk] = c;
+  }
+  if (invalid) return false;
+  for (int p = 0; p < match.planes; ++p) {
+    uint64_t bits = 0;
+#pragma GCC unroll 8
+    for (int chunk = 0; chunk < 8; ++chunk) {
+      const __m256i plane =
+          match.bit_serial
+              ? _mm256_cmpeq_epi32(_mm256_and_si256(code[chunk], _mm256_set1_epi32(1 << p)), _mm256_set1_epi32(1 << p))
+              : _mm256_cmpgt_epi32(code[chunk], _mm256_set1_epi32(p));
+      bits |= uint64_t(_mm256_movemask_ps(_mm256_castsi256_ps(plane))) << (8 * chunk);
+    }
+    masks[p] = bits;
   }
   return true;
 }
 
-const IsaKernels kAvx2 = {count_avx2, classify_avx2};
+// 8 lanes: int32 sums in a ymm, doubles in two ymm halves, floats back in a ymm.
+HWGQ_AVX2 void finish_avx2(const FinishTask& task) {
+  const int planes = task.planes;
+  const __m256d scale_low = _mm256_loadu_pd(task.scale);
+  const __m256d scale_high = _mm256_loadu_pd(task.scale + 4);
+  const __m256 bias = _mm256_loadu_ps(task.bias);
+  for (int i = 0; i < task.pixels; ++i) {
+    const int32_t* c = task.counts + i * planes * kLanes;
+    const int32_t* ones = task.ones + i * planes;
+    auto dot = [&](int p) HWGQ_AVX2 {
+      const __m256i counts = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + p * kLanes));
+      return _mm256_sub_epi32(_mm256_add_epi32(counts, counts), _mm256_set1_epi32(ones[p]));
+    };
+    __m256d low, high;
+    if (task.bit_serial) {
+      __m256i total = _mm256_setzero_si256();
+      for (int p = 0; p < planes; ++p) total = _mm256_add_epi32(total, _mm256_sll_epi32(dot(p), _mm_cvtsi32_si128(p)));
+      low = _mm256_mul_pd(scale_low, _mm256_cvtepi32_pd(_mm256_castsi256_si128(total)));
+      high = _mm256_mul_pd(scale_high, _mm256_cvtepi32_pd(_mm256_extracti128_si256(total, 1)));
+    } else {
+      __m256d sum_low = _mm256_setzero_pd(), sum_high = _mm256_setzero_pd();
+      __m256i d = dot(0);
+      for (int p = 0; p < planes; ++p) {
+        const __m256i next = p + 1 < planes ? dot(p + 1) : _mm256_setzero_si256();
+        const __m256i e = _mm256_sub_epi32(d, next);
+        const __m256d level = _mm256_set1_pd(task.level[p]);
+        sum_low = _mm256_add_pd(sum_low, _mm256_mul_pd(level, _mm256_cvtepi32_pd(_mm256_castsi256_si128(e))));
+        sum_high = _mm256_add_pd(sum_high, _mm256_mul_pd(level, _mm256_cvtepi32_pd(_mm256_extracti128_si256(e, 1))));
+        d = next;
+      }
+      low = _mm256_mul_pd(scale_low, sum_low);
+      high = _mm256_mul_pd(scale_high, sum_high);
+    }
+    const __m256 value = _mm256_set_m128(_mm256_cvtpd_ps(high), _mm256_cvtpd_ps(low));
+    _mm256_storeu_ps(task.out + i * kLanes, _mm256_add_ps(value, bias));
+  }
+}
+
+const IsaKernels kAvx2 = {count_avx2, classify_avx2, finish_avx2};
 
 }  // namespace
 

@@ -87,31 +87,77 @@ HWGQ_AVX512 void count_avx512(const CountTask& task) {
   }
 }
 
-// 16 values per compare; a value's planes are the OR of its level's planes over the levels
-// it equals (at most one), and it is valid when it equals 0 or some level. Lanes past m
-// load as 0: valid, no planes.
+// 16 values per compare, 4 compares for 64 values: a value's code is the k + 1 of the level
+// it equals (0 when none), it is valid when it equals 0 or some level, and each plane is a
+// test of the codes. Lanes past m load as 0: valid, code 0, no planes.
 HWGQ_AVX512 bool classify_avx512(const float* x, int m, const LevelMatch& match, uint64_t* masks) {
-  for (int p = 0; p < match.planes; ++p) masks[p] = 0;
   const __m512 zero = _mm512_setzero_ps();
-  for (int s = 0; s < m; s += 16) {
-    const int len = m - s < 16 ? m - s : 16;
+  __m512i code[4];
+  bool valid = true;
+#pragma GCC unroll 4
+  for (int chunk = 0; chunk < 4; ++chunk) {
+    const int s = 16 * chunk;
+    const int len = m - s <= 0 ? 0 : (m - s < 16 ? m - s : 16);
     const __mmask16 live = static_cast<__mmask16>(len == 16 ? 0xFFFFu : (1u << len) - 1u);
     const __m512 v = _mm512_maskz_loadu_ps(live, x + s);
-    __mmask16 valid = _mm512_cmp_ps_mask(v, zero, _CMP_EQ_OQ);
+    __mmask16 known = _mm512_cmp_ps_mask(v, zero, _CMP_EQ_OQ);
+    __m512i c = _mm512_setzero_si512();
     for (int k = 0; k < match.num_levels; ++k) {
       const __mmask16 equal = _mm512_cmp_ps_mask(v, _mm512_set1_ps(match.levels[k]), _CMP_EQ_OQ);
-      valid = static_cast<__mmask16>(valid | equal);
-      if (!equal) continue;
-      for (uint32_t planes = match.level_planes[k]; planes; planes &= planes - 1) {
-        masks[__builtin_ctz(planes)] |= uint64_t(equal) << s;
-      }
+      c = _mm512_mask_mov_epi32(c, equal, _mm512_set1_epi32(k + 1));
+      known = static_cast<__mmask16>(known | equal);
     }
-    if ((valid & live) != live) return false;
+    valid = valid && known == 0xFFFF;
+    code[chunk] = c;
+  }
+  if (!valid) return false;
+  for (int p = 0; p < match.planes; ++p) {
+    uint64_t bits = 0;
+#pragma GCC unroll 4
+    for (int chunk = 0; chunk < 4; ++chunk) {
+      const __mmask16 plane =
+          match.bit_serial ? _mm512_test_epi32_mask(code[chunk], _mm512_set1_epi32(1 << p))
+                           : _mm512_cmpgt_epi32_mask(code[chunk], _mm512_set1_epi32(p));
+      bits |= uint64_t(plane) << (16 * chunk);
+    }
+    masks[p] = bits;
   }
   return true;
 }
 
-const IsaKernels kAvx512 = {count_avx512, classify_avx512};
+// 8 lanes: int32 sums in a ymm, doubles in a zmm, floats back in a ymm.
+HWGQ_AVX512 void finish_avx512(const FinishTask& task) {
+  const int planes = task.planes;
+  const __m512d scale = _mm512_loadu_pd(task.scale);
+  const __m256 bias = _mm256_loadu_ps(task.bias);
+  for (int i = 0; i < task.pixels; ++i) {
+    const int32_t* c = task.counts + i * planes * kLanes;
+    const int32_t* ones = task.ones + i * planes;
+    auto dot = [&](int p) HWGQ_AVX512 {
+      const __m256i counts = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + p * kLanes));
+      return _mm256_sub_epi32(_mm256_add_epi32(counts, counts), _mm256_set1_epi32(ones[p]));
+    };
+    __m512d value;
+    if (task.bit_serial) {
+      __m256i total = _mm256_setzero_si256();
+      for (int p = 0; p < planes; ++p) total = _mm256_add_epi32(total, _mm256_sll_epi32(dot(p), _mm_cvtsi32_si128(p)));
+      value = _mm512_mul_pd(scale, _mm512_maskz_cvtepi32_pd(0xFF, total));
+    } else {
+      __m512d total = _mm512_setzero_pd();
+      __m256i d = dot(0);
+      for (int p = 0; p < planes; ++p) {
+        const __m256i next = p + 1 < planes ? dot(p + 1) : _mm256_setzero_si256();
+        total = _mm512_add_pd(total, _mm512_mul_pd(_mm512_set1_pd(task.level[p]),
+                                                   _mm512_maskz_cvtepi32_pd(0xFF, _mm256_sub_epi32(d, next))));
+        d = next;
+      }
+      value = _mm512_mul_pd(scale, total);
+    }
+    _mm256_storeu_ps(task.out + i * kLanes, _mm256_add_ps(_mm512_maskz_cvtpd_ps(0xFF, value), bias));
+  }
+}
+
+const IsaKernels kAvx512 = {count_avx512, classify_avx512, finish_avx512};
 
 }  // namespace
 

@@ -30,19 +30,46 @@ using CountFn = void (*)(const CountTask&);
 
 // How values map to plane bits: value == levels[k] (k = 0..num_levels-1) has the planes in
 // level_planes[k]; the value 0 (either sign) has none; any other value is invalid.
+// bit_serial says which encoding level_planes follows (ActivationLevels): plane p holds
+// bit p of the code k + 1 (bit-serial) or [k + 1 > p] (thermometer), which vector code
+// computes from the code instead of the table.
 struct LevelMatch {
   const float* levels;
   const uint32_t* level_planes;
   int num_levels;
   int planes;
+  bool bit_serial;
 };
 // Classifies m <= 64 consecutive floats: bit i of masks[p] = plane p of x[i] (masks has
 // `planes` entries, bits past m are 0). Returns false when some x[i] is neither 0 nor a level.
 using ClassifyFn = bool (*)(const float* x, int m, const LevelMatch& match, uint64_t* masks);
 
+// Turns one block's counts into outputs (paper 1.2):
+//   d_p = 2 counts[(i * planes + p) * kLanes + lane] - ones[i * planes + p]   (= dot(w, plane_p))
+//   bit-serial:  out = float(scale[lane] * double(sum_p d_p << p)) + bias[lane]
+//                (scale = alpha * q_1; the sum in 32-bit integers)
+//   thermometer: out = float(scale[lane] * sum_p level[p] * double(d_p - d_p+1)) + bias[lane]
+//                (scale = alpha, level = q_1..q_K, d_K = 0; summed in p order)
+// out[i * kLanes + lane]. The caller guarantees |sum| < 2^31 and |d_p - d_p+1| < 2^29, so
+// every product above is exact in double: the result does not depend on whether a
+// compiler fuses a multiply and an add, and every instruction set gives the same bits.
+struct FinishTask {
+  const int32_t* counts;
+  const int32_t* ones;
+  int pixels;
+  int planes;
+  bool bit_serial;
+  const double* level;
+  const double* scale;
+  const float* bias;
+  float* out;
+};
+using FinishFn = void (*)(const FinishTask&);
+
 struct IsaKernels {
   CountFn count;
   ClassifyFn classify;
+  FinishFn finish;
 };
 
 // Null for an instruction set this build cannot compile (non-x86 hosts).

@@ -43,7 +43,32 @@ bool classify_scalar(const float* x, int m, const LevelMatch& match, uint64_t* m
   return true;
 }
 
-const IsaKernels kScalar = {count_scalar, classify_scalar};
+void finish_scalar(const FinishTask& task) {
+  const int planes = task.planes;
+  for (int i = 0; i < task.pixels; ++i) {
+    const int32_t* c = task.counts + i * planes * kLanes;
+    const int32_t* ones = task.ones + i * planes;
+    for (int lane = 0; lane < kLanes; ++lane) {
+      double value;
+      if (task.bit_serial) {
+        int32_t total = 0;
+        for (int p = 0; p < planes; ++p) total += (2 * c[p * kLanes + lane] - ones[p]) * (1 << p);
+        value = task.scale[lane] * double(total);
+      } else {
+        double total = 0;
+        for (int p = 0; p < planes; ++p) {
+          const int32_t d = 2 * c[p * kLanes + lane] - ones[p];
+          const int32_t next = p + 1 < planes ? 2 * c[(p + 1) * kLanes + lane] - ones[p + 1] : 0;
+          total += task.level[p] * double(d - next);
+        }
+        value = task.scale[lane] * total;
+      }
+      task.out[i * kLanes + lane] = static_cast<float>(value) + task.bias[lane];
+    }
+  }
+}
+
+const IsaKernels kScalar = {count_scalar, classify_scalar, finish_scalar};
 
 }  // namespace
 

@@ -3,13 +3,12 @@
 #include <glog/logging.h>
 
 #include <algorithm>
-#include <array>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <sstream>
-#include <utility>
 
+#include "hwgq/kernels/quant_kernels.hpp"
 #include "hwgq/layers/batch_norm_layer.hpp"
 #include "hwgq/quant/normalized_threshold.hpp"
 
@@ -33,180 +32,10 @@ void for_blocks(int count, Body body) {
   for (int b = 0; b < blocks; ++b) body(b * kBlock, std::min(count, (b + 1) * kBlock));
 }
 
-// The kernels below work on [begin, end) and take everything by value or plain pointer so
-// the compiler sees no aliasing but x/y. `omp simd` asserts what holds even in place
-// (x == y): element i is read before it is written, and no other element is touched. Without
-// it the loops stay scalar, and data-dependent branches then cost ~30x a vector loop.
-
-// hwgq forward with N centers known at compile time (the common case: 1-16 levels, i.e. up to 4 bits). The
-// thresholds ascend, so the last threshold below x wins: a chain of selects (blends).
-// x <= 0 overrides everything; NaN is passed through rather than silently turned into a
-// level.
-template <int N>
-void hwgq_fixed_block(const float* x, float* y, int begin, int end, const float* thr, const float* ctr, float low) {
-  float c[N];
-  float t[N > 1 ? N - 1 : 1] = {};
-  for (int j = 0; j < N; ++j) c[j] = ctr[j];
-  for (int j = 0; j + 1 < N; ++j) t[j] = thr[j];
-#pragma omp simd
-  for (int i = begin; i < end; ++i) {
-    const float v = x[i];
-    float out = c[0];
-#pragma GCC unroll 16
-    for (int j = 0; j + 1 < N; ++j) out = v > t[j] ? c[j + 1] : out;
-    out = v > 0.f ? out : low;
-    y[i] = v == v ? out : v;
-  }
-}
-
-// Any number of centers: one vector pass per threshold over a sub-block that stays in L1.
-// The input is copied first since y may be x.
+// The fused forward's buffer: elements normalised at a time when cuts cannot be used.
 constexpr int kSubBlock = 512;
 
-void hwgq_general_block(const float* x, float* y, int begin, int end, const float* thr, const float* ctr, int n,
-                        float low) {
-  float v[kSubBlock];
-  float out[kSubBlock];
-  for (int s = begin; s < end; s += kSubBlock) {
-    const int m = std::min(kSubBlock, end - s);
-    for (int i = 0; i < m; ++i) {
-      v[i] = x[s + i];
-      out[i] = ctr[0];
-    }
-    for (int j = 0; j + 1 < n; ++j) {
-      const float t = thr[j];
-      const float c = ctr[j + 1];
-#pragma omp simd
-      for (int i = 0; i < m; ++i) out[i] = v[i] > t ? c : out[i];
-    }
-#pragma omp simd
-    for (int i = 0; i < m; ++i) y[s + i] = v[i] > 0.f ? out[i] : (v[i] == v[i] ? low : v[i]);
-  }
-}
-
-// Centre counts with a compile-time kernel (up to 4 bits); more take hwgq_general_block.
-constexpr int kMaxFixedCenters = 16;
-
-using HwgqBlock = void (*)(const float*, float*, int, int, const float*, const float*, float);
-
-template <std::size_t... I>
-constexpr std::array<HwgqBlock, sizeof...(I)> make_fixed_blocks(std::index_sequence<I...>) {
-  return {{&hwgq_fixed_block<int(I) + 1>...}};
-}
-// kFixedBlocks[n - 1]: the hwgq block kernel for n centers.
-constexpr auto kFixedBlocks = make_fixed_blocks(std::make_index_sequence<kMaxFixedCenters>());
-
-void sign_block(const float* x, float* y, int begin, int end) {
-#pragma omp simd
-  for (int i = begin; i < end; ++i) y[i] = x[i] >= 0.f ? 1.f : -1.f;
-}
-
-void hard_tanh_block(const float* x, float* y, int begin, int end) {
-#pragma omp simd
-  for (int i = begin; i < end; ++i) y[i] = std::min(std::max(x[i], -1.f), 1.f);
-}
-
-void relu_block(const float* x, float* y, int begin, int end, float slope) {
-#pragma omp simd
-  for (int i = begin; i < end; ++i) y[i] = std::max(x[i], 0.f) + slope * std::min(x[i], 0.f);
-}
-
-// Vanilla ReLU derivative (leaky with negative_slope), zeroed above clip: with
-// clip_thr = q_m this is the paper's clipped ReLU.
-void relu_backward_block(const float* x, const float* dy, float* dx, int begin, int end, float slope, float clip) {
-#pragma omp simd
-  for (int i = begin; i < end; ++i) {
-    float g = x[i] > 0.f ? 1.f : slope;
-    g = x[i] <= clip ? g : 0.f;
-    dx[i] = dy[i] * g;
-  }
-}
-
-void hard_tanh_backward_block(const float* x, const float* dy, float* dx, int begin, int end, float clip) {
-#pragma omp simd
-  for (int i = begin; i < end; ++i) dx[i] = (-clip <= x[i] && x[i] <= clip) ? dy[i] : 0.f;
-}
-
-// Paper: Q_l(x) = q_m + log(x - tau) above q_m with tau = q_m - 1, so the slope is 1 at
-// q_m and continuous there.
-void log_tailed_backward_block(const float* x, const float* dy, float* dx, int begin, int end, float qm) {
-  const float tau = qm - 1.f;
-#pragma omp simd
-  for (int i = begin; i < end; ++i) {
-    const float v = x[i];
-    float g = v > 0.f ? 1.f : 0.f;
-    g = v > qm ? 1.f / (v - tau) : g;
-    dx[i] = dy[i] * g;
-  }
-}
-
-// Fused with BatchNorm (inference). BatchNorm's output v passes a threshold t exactly when
-// x >= the channel's cut for t (normalized_threshold.hpp), so these are the hwgq and sign
-// forwards with every comparison on v replaced by one on x: the same selects, the same
-// speed, bit for bit the unfused result. cut[r * stride] is the cut of row r (row 0: v > 0
-// for hwgq, v >= 0 for sign; row j: v > thr_j).
-
-// One run of m elements of one channel (a row of an N x C x S bottom).
-template <int N>
-void fused_hwgq_row(const float* x, float* y, int m, const float* cut, int stride, const float* ctr, float low) {
-  float c[N];
-  float t[N];
-  for (int j = 0; j < N; ++j) {
-    c[j] = ctr[j];
-    t[j] = cut[size_t(j) * stride];
-  }
-#pragma omp simd
-  for (int i = 0; i < m; ++i) {
-    const float v = x[i];
-    float out = c[0];
-#pragma GCC unroll 16
-    for (int j = 1; j < N; ++j) out = v >= t[j] ? c[j] : out;
-    out = v >= t[0] ? out : low;
-    y[i] = v == v ? out : v;
-  }
-}
-
-// m consecutive channels of one sample (an N x C bottom): element i has the cuts
-// cut[r * stride + i].
-template <int N>
-void fused_hwgq_channels(const float* x, float* y, int m, const float* cut, int stride, const float* ctr,
-                         float low) {
-  float c[N];
-  for (int j = 0; j < N; ++j) c[j] = ctr[j];
-#pragma omp simd
-  for (int i = 0; i < m; ++i) {
-    const float v = x[i];
-    float out = c[0];
-#pragma GCC unroll 16
-    for (int j = 1; j < N; ++j) out = v >= cut[size_t(j) * stride + i] ? c[j] : out;
-    out = v >= cut[i] ? out : low;
-    y[i] = v == v ? out : v;
-  }
-}
-
-using FusedHwgqKernel = void (*)(const float*, float*, int, const float*, int, const float*, float);
-
-template <std::size_t... I>
-constexpr std::array<FusedHwgqKernel, sizeof...(I)> make_fused_rows(std::index_sequence<I...>) {
-  return {{&fused_hwgq_row<int(I) + 1>...}};
-}
-template <std::size_t... I>
-constexpr std::array<FusedHwgqKernel, sizeof...(I)> make_fused_channels(std::index_sequence<I...>) {
-  return {{&fused_hwgq_channels<int(I) + 1>...}};
-}
-constexpr auto kFusedRows = make_fused_rows(std::make_index_sequence<kMaxFixedCenters>());
-constexpr auto kFusedChannels = make_fused_channels(std::make_index_sequence<kMaxFixedCenters>());
-
-// sign: v >= 0 <=> x >= cut; NaN gives -1 on both sides.
-void fused_sign_row(const float* x, float* y, int m, float cut) {
-#pragma omp simd
-  for (int i = 0; i < m; ++i) y[i] = x[i] >= cut ? 1.f : -1.f;
-}
-
-void fused_sign_channels(const float* x, float* y, int m, const float* cut) {
-#pragma omp simd
-  for (int i = 0; i < m; ++i) y[i] = x[i] >= cut[i] ? 1.f : -1.f;
-}
+constexpr int kMaxFixedCenters = kernels::QuantKernels::kMaxFixedCenters;
 
 std::string join(const google::protobuf::RepeatedField<float>& values) {
   std::ostringstream out;
@@ -341,18 +170,19 @@ void QuantLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& propa
   float* dx = bottom[0]->mutable_cpu_diff();
   const float clip = clip_;
 
+  const kernels::QuantKernels& k = kernels::quant_kernels();
   switch (backward_) {
     case Backward::kRelu: {
       const float slope = negative_slope_;
-      for_blocks(count, [=](int begin, int end) { relu_backward_block(x, dy, dx, begin, end, slope, clip); });
+      for_blocks(count, [=, &k](int begin, int end) { k.relu_backward(x, dy, dx, begin, end, slope, clip); });
       break;
     }
     case Backward::kHardTanh:
-      for_blocks(count, [=](int begin, int end) { hard_tanh_backward_block(x, dy, dx, begin, end, clip); });
+      for_blocks(count, [=, &k](int begin, int end) { k.hard_tanh_backward(x, dy, dx, begin, end, clip); });
       break;
     case Backward::kLogTailed: {
       const float qm = log_tail_start_;
-      for_blocks(count, [=](int begin, int end) { log_tailed_backward_block(x, dy, dx, begin, end, qm); });
+      for_blocks(count, [=, &k](int begin, int end) { k.log_tailed_backward(x, dy, dx, begin, end, qm); });
       break;
     }
   }
@@ -406,24 +236,19 @@ bool QuantLayer::update_fused_cuts(const float* mean, const float* inv_std, int 
 
 void QuantLayer::forward_block(const float* x, float* y, int m) const {
   const float low = -negative_slope_;
+  const kernels::QuantKernels& k = kernels::quant_kernels();
   switch (forward_) {
-    case Forward::kHwgq: {
-      const int n = static_cast<int>(centers_.size());
-      if (n <= kMaxFixedCenters) {
-        kFixedBlocks[n - 1](x, y, 0, m, thresholds_.data(), centers_.data(), low);
-      } else {
-        hwgq_general_block(x, y, 0, m, thresholds_.data(), centers_.data(), n, low);
-      }
+    case Forward::kHwgq:
+      k.hwgq(x, y, 0, m, thresholds_.data(), centers_.data(), static_cast<int>(centers_.size()), low);
       break;
-    }
     case Forward::kSign:
-      sign_block(x, y, 0, m);
+      k.sign(x, y, 0, m);
       break;
     case Forward::kHardTanh:
-      hard_tanh_block(x, y, 0, m);
+      k.hard_tanh(x, y, 0, m);
       break;
     case Forward::kRelu:
-      relu_block(x, y, 0, m, negative_slope_);
+      k.relu(x, y, 0, m, negative_slope_);
       break;
   }
 }
@@ -454,27 +279,26 @@ void QuantLayer::forward_fused_cpu(const BlobVec& top) {
   const int64_t rows = int64_t(N) * C;
 
   if (use_cuts) {
+    const kernels::QuantKernels& k = kernels::quant_kernels();
     const float* cut = fused_cuts_.data();
     if (forward_ == Forward::kHwgq) {
       const float* ctr = centers_.data();
       const float low = -negative_slope_;
       const int n = static_cast<int>(centers_.size());
       if (S == 1) {
-        const FusedHwgqKernel kernel = kFusedChannels[n - 1];
 #pragma omp parallel for if (parallel)
-        for (int s = 0; s < N; ++s) kernel(x + size_t(s) * C, y + size_t(s) * C, C, cut, C, ctr, low);
+        for (int s = 0; s < N; ++s) k.fused_hwgq_channels(x + size_t(s) * C, y + size_t(s) * C, C, cut, C, ctr, n, low);
       } else {
-        const FusedHwgqKernel kernel = kFusedRows[n - 1];
 #pragma omp parallel for if (parallel)
-        for (int64_t r = 0; r < rows; ++r) kernel(x + r * S, y + r * S, S, cut + r % C, C, ctr, low);
+        for (int64_t r = 0; r < rows; ++r) k.fused_hwgq_row(x + r * S, y + r * S, S, cut + r % C, C, ctr, n, low);
       }
     } else {
       if (S == 1) {
 #pragma omp parallel for if (parallel)
-        for (int s = 0; s < N; ++s) fused_sign_channels(x + size_t(s) * C, y + size_t(s) * C, C, cut);
+        for (int s = 0; s < N; ++s) k.fused_sign_channels(x + size_t(s) * C, y + size_t(s) * C, C, cut);
       } else {
 #pragma omp parallel for if (parallel)
-        for (int64_t r = 0; r < rows; ++r) fused_sign_row(x + r * S, y + r * S, S, cut[r % C]);
+        for (int64_t r = 0; r < rows; ++r) k.fused_sign_row(x + r * S, y + r * S, S, cut[r % C]);
       }
     }
     return;
