@@ -108,4 +108,15 @@ class Layer {
   bool warned_cpu_fallback_ = false;
 };
 
+// The base of every concrete layer: `class ReLULayer : public TypedLayer<ReLULayer>` with
+// `static constexpr const char* kType = "ReLU";` in ReLULayer. type() and the layer table
+// (src/layer_table.cpp) both read kType, so the prototxt name is written once. Base is the
+// class the layer extends (Layer, or e.g. ConvolutionLayer for BinaryConvolution).
+template <class Concrete, class Base = Layer>
+class TypedLayer : public Base {
+ public:
+  explicit TypedLayer(const LayerParameter& param) : Base(param) {}
+  const char* type() const override { return Concrete::kType; }
+};
+
 }  // namespace hwgq

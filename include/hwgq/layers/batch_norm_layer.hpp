@@ -17,14 +17,15 @@
 
 namespace hwgq {
 
-class BatchNormLayer : public Layer {
+class BatchNormLayer : public TypedLayer<BatchNormLayer> {
  public:
-  explicit BatchNormLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "BatchNorm";
+
+  explicit BatchNormLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "BatchNorm"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int exact_num_top_blobs() const override { return 1; }
   bool allow_in_place() const override { return true; }

@@ -14,12 +14,13 @@
 
 namespace hwgq {
 
-class BinaryConvolutionLayer : public ConvolutionLayer {
+class BinaryConvolutionLayer : public TypedLayer<BinaryConvolutionLayer, ConvolutionLayer> {
  public:
-  explicit BinaryConvolutionLayer(const LayerParameter& param) : ConvolutionLayer(param) {}
+  static constexpr const char* kType = "BinaryConvolution";
+
+  explicit BinaryConvolutionLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
-  const char* type() const override { return "BinaryConvolution"; }
 
   // The weights forward uses, recomputed from the current real weights: alpha * sign(W), or
   // a copy of W when use_binarization is false. Shaped like blobs()[0]. Deploy export

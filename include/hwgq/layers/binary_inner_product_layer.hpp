@@ -13,12 +13,13 @@
 
 namespace hwgq {
 
-class BinaryInnerProductLayer : public InnerProductLayer {
+class BinaryInnerProductLayer : public TypedLayer<BinaryInnerProductLayer, InnerProductLayer> {
  public:
-  explicit BinaryInnerProductLayer(const LayerParameter& param) : InnerProductLayer(param) {}
+  static constexpr const char* kType = "BinaryInnerProduct";
+
+  explicit BinaryInnerProductLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
-  const char* type() const override { return "BinaryInnerProduct"; }
 
   // The weights forward uses, recomputed from the current real weights: alpha * sign(W), or
   // a copy of W when use_binarization is false. Shaped like blobs()[0] (N x K).

@@ -7,14 +7,15 @@
 
 namespace hwgq {
 
-class ConcatLayer : public Layer {
+class ConcatLayer : public TypedLayer<ConcatLayer> {
  public:
-  explicit ConcatLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Concat";
+
+  explicit ConcatLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "Concat"; }
   int min_bottom_blobs() const override { return 1; }
   int exact_num_top_blobs() const override { return 1; }
 

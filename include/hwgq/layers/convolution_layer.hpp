@@ -11,13 +11,14 @@
 
 namespace hwgq {
 
-class ConvolutionLayer : public Layer {
+class ConvolutionLayer : public TypedLayer<ConvolutionLayer> {
  public:
-  explicit ConvolutionLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Convolution";
+
+  explicit ConvolutionLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
-  const char* type() const override { return "Convolution"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int exact_num_top_blobs() const override { return 1; }
 

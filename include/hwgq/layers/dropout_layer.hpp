@@ -10,14 +10,15 @@
 
 namespace hwgq {
 
-class DropoutLayer : public Layer {
+class DropoutLayer : public TypedLayer<DropoutLayer> {
  public:
-  explicit DropoutLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Dropout";
+
+  explicit DropoutLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "Dropout"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int exact_num_top_blobs() const override { return 1; }
   bool allow_in_place() const override { return true; }

@@ -15,14 +15,15 @@
 
 namespace hwgq {
 
-class EltwiseLayer : public Layer {
+class EltwiseLayer : public TypedLayer<EltwiseLayer> {
  public:
-  explicit EltwiseLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Eltwise";
+
+  explicit EltwiseLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "Eltwise"; }
   int min_bottom_blobs() const override { return 2; }
   int exact_num_top_blobs() const override { return 1; }
 

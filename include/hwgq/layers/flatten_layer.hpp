@@ -7,13 +7,14 @@
 
 namespace hwgq {
 
-class FlattenLayer : public Layer {
+class FlattenLayer : public TypedLayer<FlattenLayer> {
  public:
-  explicit FlattenLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Flatten";
+
+  explicit FlattenLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "Flatten"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int exact_num_top_blobs() const override { return 1; }
 

@@ -19,14 +19,15 @@
 
 namespace hwgq {
 
-class IdxDataLayer : public Layer {
+class IdxDataLayer : public TypedLayer<IdxDataLayer> {
  public:
-  explicit IdxDataLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "IdxData";
+
+  explicit IdxDataLayer(const LayerParameter& param) : TypedLayer(param) {}
   ~IdxDataLayer() override;
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
-  const char* type() const override { return "IdxData"; }
   int exact_num_bottom_blobs() const override { return 0; }
   int min_top_blobs() const override { return 1; }
   int max_top_blobs() const override { return 2; }

@@ -10,13 +10,14 @@
 
 namespace hwgq {
 
-class InnerProductLayer : public Layer {
+class InnerProductLayer : public TypedLayer<InnerProductLayer> {
  public:
-  explicit InnerProductLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "InnerProduct";
+
+  explicit InnerProductLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
-  const char* type() const override { return "InnerProduct"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int exact_num_top_blobs() const override { return 1; }
 

@@ -13,14 +13,15 @@
 
 namespace hwgq {
 
-class LRNLayer : public Layer {
+class LRNLayer : public TypedLayer<LRNLayer> {
  public:
-  explicit LRNLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "LRN";
+
+  explicit LRNLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "LRN"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int exact_num_top_blobs() const override { return 1; }
 

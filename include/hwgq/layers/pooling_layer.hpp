@@ -15,13 +15,14 @@
 
 namespace hwgq {
 
-class PoolingLayer : public Layer {
+class PoolingLayer : public TypedLayer<PoolingLayer> {
  public:
-  explicit PoolingLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Pooling";
+
+  explicit PoolingLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
-  const char* type() const override { return "Pooling"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int min_top_blobs() const override { return 1; }
   // MAX may also output its argmax mask.

@@ -14,17 +14,18 @@ namespace hwgq {
 
 class BatchNormLayer;
 
-class QuantLayer : public Layer {
+class QuantLayer : public TypedLayer<QuantLayer> {
  public:
   enum class Forward { kHwgq, kSign, kHardTanh, kRelu };
   enum class Backward { kRelu, kHardTanh, kLogTailed };
 
-  explicit QuantLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Quant";
+
+  explicit QuantLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "Quant"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int exact_num_top_blobs() const override { return 1; }
   bool allow_in_place() const override { return true; }

@@ -5,14 +5,15 @@
 
 namespace hwgq {
 
-class ReLULayer : public Layer {
+class ReLULayer : public TypedLayer<ReLULayer> {
  public:
-  explicit ReLULayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "ReLU";
+
+  explicit ReLULayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "ReLU"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int exact_num_top_blobs() const override { return 1; }
   bool allow_in_place() const override { return true; }

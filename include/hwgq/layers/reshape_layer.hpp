@@ -10,14 +10,15 @@
 
 namespace hwgq {
 
-class ReshapeLayer : public Layer {
+class ReshapeLayer : public TypedLayer<ReshapeLayer> {
  public:
-  explicit ReshapeLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Reshape";
+
+  explicit ReshapeLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "Reshape"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int exact_num_top_blobs() const override { return 1; }
 

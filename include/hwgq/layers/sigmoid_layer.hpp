@@ -6,13 +6,14 @@
 
 namespace hwgq {
 
-class SigmoidLayer : public Layer {
+class SigmoidLayer : public TypedLayer<SigmoidLayer> {
  public:
-  explicit SigmoidLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Sigmoid";
+
+  explicit SigmoidLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "Sigmoid"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int exact_num_top_blobs() const override { return 1; }
   bool allow_in_place() const override { return true; }

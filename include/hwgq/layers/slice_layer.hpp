@@ -7,14 +7,15 @@
 
 namespace hwgq {
 
-class SliceLayer : public Layer {
+class SliceLayer : public TypedLayer<SliceLayer> {
  public:
-  explicit SliceLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Slice";
+
+  explicit SliceLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "Slice"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int min_top_blobs() const override { return 1; }
 

@@ -14,14 +14,15 @@
 
 namespace hwgq {
 
-class SoftmaxWithLossLayer : public Layer {
+class SoftmaxWithLossLayer : public TypedLayer<SoftmaxWithLossLayer> {
  public:
-  explicit SoftmaxWithLossLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "SoftmaxWithLoss";
+
+  explicit SoftmaxWithLossLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "SoftmaxWithLoss"; }
   int exact_num_bottom_blobs() const override { return 2; }
   int min_top_blobs() const override { return 1; }
   int max_top_blobs() const override { return 2; }

@@ -7,13 +7,14 @@
 
 namespace hwgq {
 
-class SplitLayer : public Layer {
+class SplitLayer : public TypedLayer<SplitLayer> {
  public:
-  explicit SplitLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Split";
+
+  explicit SplitLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "Split"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int min_top_blobs() const override { return 1; }
 

@@ -5,13 +5,14 @@
 
 namespace hwgq {
 
-class TanHLayer : public Layer {
+class TanHLayer : public TypedLayer<TanHLayer> {
  public:
-  explicit TanHLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "TanH";
+
+  explicit TanHLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "TanH"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int exact_num_top_blobs() const override { return 1; }
   bool allow_in_place() const override { return true; }
