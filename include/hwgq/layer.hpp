@@ -90,7 +90,9 @@ class Layer {
   virtual void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                             const BlobVec& bottom) = 0;
   // GPU code lives in cuda/layers/<name>.cu; a layer without it runs its CPU code, and the
-  // first such call logs that it does.
+  // first such call logs that it does. A layer with GPU code declares these overrides (and
+  // any GPU-side members) in every build, so that its layout does not depend on the build;
+  // src/layers/gpu_passes_without_cuda.cpp defines them where CUDA is not built in.
   virtual void forward_gpu(const BlobVec& bottom, const BlobVec& top);
   virtual void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom);
 

@@ -32,12 +32,10 @@ class BinaryInnerProductLayer : public TypedLayer<BinaryInnerProductLayer, Inner
  protected:
   const float* weights_for_forward() override;
   const float* weights_for_backward() override;
-#ifdef HWGQ_WITH_CUDA
   // Binarizes on the GPU into binary_weights_ (device side); the per-filter alphas stay
   // on the device too (gpu_alphas_), so alphas() reports the last CPU binarization.
   const float* gpu_weights_for_forward() override;
   const float* gpu_weights_for_backward() override;
-#endif
 
  private:
   void binarize();
@@ -46,9 +44,7 @@ class BinaryInnerProductLayer : public TypedLayer<BinaryInnerProductLayer, Inner
   bool use_binarization_ = true;
   Blob binary_weights_;
   std::vector<float> alphas_;
-#ifdef HWGQ_WITH_CUDA
   Blob gpu_alphas_;
-#endif
 };
 
 }  // namespace hwgq

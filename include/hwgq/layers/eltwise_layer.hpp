@@ -30,10 +30,8 @@ class EltwiseLayer : public TypedLayer<EltwiseLayer> {
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#endif
 
  private:
   EltwiseParameter::EltwiseOp op_ = EltwiseParameter::SUM;
@@ -41,10 +39,8 @@ class EltwiseLayer : public TypedLayer<EltwiseLayer> {
   bool stable_prod_grad_ = true;
   // MAX: for each element, the index of the bottom that supplied it.
   std::vector<int> max_index_;
-#ifdef HWGQ_WITH_CUDA
   // The same for a GPU pass (ints, on the device).
   std::unique_ptr<SyncedMemory> gpu_max_index_;
-#endif
 };
 
 }  // namespace hwgq

@@ -22,11 +22,9 @@ class InputLayer : public TypedLayer<InputLayer> {
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override {}
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override {}
-#ifdef HWGQ_WITH_CUDA
   // Nothing to compute on either device (and no "running on the CPU" notice).
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override {}
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override {}
-#endif
 };
 
 }  // namespace hwgq

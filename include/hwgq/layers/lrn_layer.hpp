@@ -28,10 +28,8 @@ class LRNLayer : public TypedLayer<LRNLayer> {
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#endif
 
  private:
   void forward_across(const float* x, float* y);

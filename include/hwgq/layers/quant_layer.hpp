@@ -48,10 +48,8 @@ class QuantLayer : public TypedLayer<QuantLayer> {
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#endif
 
  private:
   void check_centers() const;
@@ -88,16 +86,12 @@ class QuantLayer : public TypedLayer<QuantLayer> {
   std::vector<float> fused_mean_;
   std::vector<float> fused_inv_std_;
   std::vector<float> fused_cuts_;
-#ifdef HWGQ_WITH_CUDA
   void forward_fused_gpu(const BlobVec& top);
   Blob fused_cuts_gpu_;
-#endif
-#ifdef HWGQ_WITH_CUDA
   // thresholds_ then centers_ on the device, uploaded when they change.
   const float* gpu_table();
   Blob gpu_table_;
   std::vector<float> gpu_table_source_;
-#endif
 };
 
 }  // namespace hwgq

@@ -25,13 +25,11 @@ class ReshapeLayer : public TypedLayer<ReshapeLayer> {
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override {}
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
   // Both passes only share buffers, which works on either device.
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override {}
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override {
     backward_cpu(top, propagate_down, bottom);
   }
-#endif
 
  private:
   std::vector<int> spec_;  // reshape_param.shape as written

@@ -27,10 +27,8 @@ class SoftmaxLayer : public TypedLayer<SoftmaxLayer> {
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#endif
 
  private:
   int axis_ = 1;

@@ -32,10 +32,8 @@ class SoftmaxWithLossLayer : public TypedLayer<SoftmaxWithLossLayer> {
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#endif
 
  private:
   // The divisor of the summed loss for the configured normalization mode.
@@ -51,10 +49,8 @@ class SoftmaxWithLossLayer : public TypedLayer<SoftmaxWithLossLayer> {
   int outer_ = 1;
   int classes_ = 1;
   int inner_ = 1;
-#ifdef HWGQ_WITH_CUDA
   // Labels not ignored in the last GPU forward, reused by backward (the labels are the same).
   int gpu_valid_count_ = 0;
-#endif
 };
 
 }  // namespace hwgq

@@ -21,11 +21,9 @@ class SplitLayer : public TypedLayer<SplitLayer> {
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override {}
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
   // The tops already view the bottom's data.
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override {}
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#endif
 };
 
 }  // namespace hwgq
