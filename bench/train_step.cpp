@@ -22,10 +22,6 @@
 #include "hwgq/util/device_memory.hpp"
 #include "hwgq/util/io.hpp"
 
-#ifdef HWGQ_WITH_CUDA
-#include "hwgq/math/gpu_blas.hpp"
-#endif
-
 DEFINE_string(model, "", "net prototxt with Input layers (the last input is taken as labels)");
 DEFINE_int32(iterations, 50, "training iterations per repeat");
 DEFINE_int32(repeats, 5, "repeats; the median is reported");
@@ -47,9 +43,7 @@ int main(int argc, char** argv) {
       hwgq::select_device(FLAGS_device);
       hwgq::Context::get().set_mode(hwgq::Mode::GPU);
       hwgq::Context::get().set_device(FLAGS_device);
-#ifdef HWGQ_WITH_CUDA
       hwgq::set_gpu_tf32(FLAGS_tf32);
-#endif
     }
     hwgq::SolverParameter solver;
     hwgq::read_text_proto(FLAGS_model, solver.mutable_net_param());

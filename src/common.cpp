@@ -7,7 +7,7 @@ void throw_error(const std::string& message) { throw Error(message); }
 }  // namespace detail
 
 Context& Context::get() {
-  static Context context;
+  thread_local Context context;
   return context;
 }
 

@@ -1,5 +1,5 @@
-// The table of every layer type, keyed by the prototxt type string. Adding a layer means
-// adding its header and one line here.
+// The table of every layer type, keyed by the prototxt type string (each class's kType).
+// Adding a layer means adding its header and one line here.
 #include "hwgq/layer_registry.hpp"
 #include "hwgq/layers/accuracy_layer.hpp"
 #include "hwgq/layers/batch_norm_layer.hpp"
@@ -34,34 +34,34 @@ namespace hwgq {
 
 const std::vector<LayerEntry>& layer_table() {
   static const std::vector<LayerEntry> table = {
-      {"Input", make_layer<InputLayer>},
-      {"ReLU", make_layer<ReLULayer>},
-      {"BatchNorm", make_layer<BatchNormLayer>},
-      {"Scale", make_layer<ScaleLayer>},
-      {"Softmax", make_layer<SoftmaxLayer>},
-      {"SoftmaxWithLoss", make_layer<SoftmaxWithLossLayer>},
-      {"Accuracy", make_layer<AccuracyLayer>},
-      {"Dropout", make_layer<DropoutLayer>},
-      {"Flatten", make_layer<FlattenLayer>},
-      {"Split", make_layer<SplitLayer>},
-      {"Quant", make_layer<QuantLayer>},
-      {"Convolution", make_layer<ConvolutionLayer>},
-      {"InnerProduct", make_layer<InnerProductLayer>},
-      {"Pooling", make_layer<PoolingLayer>},
-      {"BinaryConvolution", make_layer<BinaryConvolutionLayer>},
-      {"BinaryInnerProduct", make_layer<BinaryInnerProductLayer>},
-      {"PackedBinaryConvolution", make_layer<PackedBinaryConvolutionLayer>},
-      {"PackedBinaryInnerProduct", make_layer<PackedBinaryInnerProductLayer>},
-      {"Data", make_layer<DataLayer>},
-      {"IdxData", make_layer<IdxDataLayer>},
-      {"ImageData", make_layer<ImageDataLayer>},
-      {"Sigmoid", make_layer<SigmoidLayer>},
-      {"TanH", make_layer<TanHLayer>},
-      {"Concat", make_layer<ConcatLayer>},
-      {"Slice", make_layer<SliceLayer>},
-      {"Eltwise", make_layer<EltwiseLayer>},
-      {"Reshape", make_layer<ReshapeLayer>},
-      {"LRN", make_layer<LRNLayer>},
+      layer_entry<InputLayer>(),
+      layer_entry<ReLULayer>(),
+      layer_entry<BatchNormLayer>(),
+      layer_entry<ScaleLayer>(),
+      layer_entry<SoftmaxLayer>(),
+      layer_entry<SoftmaxWithLossLayer>(),
+      layer_entry<AccuracyLayer>(),
+      layer_entry<DropoutLayer>(),
+      layer_entry<FlattenLayer>(),
+      layer_entry<SplitLayer>(),
+      layer_entry<QuantLayer>(),
+      layer_entry<ConvolutionLayer>(),
+      layer_entry<InnerProductLayer>(),
+      layer_entry<PoolingLayer>(),
+      layer_entry<BinaryConvolutionLayer>(),
+      layer_entry<BinaryInnerProductLayer>(),
+      layer_entry<DataLayer>(),
+      layer_entry<IdxDataLayer>(),
+      layer_entry<ImageDataLayer>(),
+      layer_entry<SigmoidLayer>(),
+      layer_entry<TanHLayer>(),
+      layer_entry<ConcatLayer>(),
+      layer_entry<SliceLayer>(),
+      layer_entry<EltwiseLayer>(),
+      layer_entry<ReshapeLayer>(),
+      layer_entry<LRNLayer>(),
+      layer_entry<PackedBinaryConvolutionLayer>(),
+      layer_entry<PackedBinaryInnerProductLayer>(),
   };
   return table;
 }

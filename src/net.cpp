@@ -407,9 +407,10 @@ float Net::forward_from_to(int start, int end) {
 
 float Net::forward() { return forward_from_to(0, static_cast<int>(layers_.size())); }
 
-void Net::backward() {
+void Net::backward(const std::function<void(int layer)>& after_layer) {
   for (int i = static_cast<int>(layers_.size()) - 1; i >= 0; --i) {
     if (layer_needs_backward_[i]) layers_[i]->backward(tops_[i], bottom_need_backward_[i], bottoms_[i]);
+    if (after_layer) after_layer(i);
   }
 }
 

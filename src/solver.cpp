@@ -2,6 +2,7 @@
 
 #include <glog/logging.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -239,7 +240,14 @@ void Solver::step(int iters) {
     const bool display_now = param_.display() && iter_ % param_.display() == 0;
     net_->clear_param_diffs();
     float loss = 0;
-    for (int i = 0; i < param_.iter_size(); ++i) loss += net_->forward_backward();
+    for (int i = 0; i < param_.iter_size(); ++i) {
+      loss += net_->forward();
+      if (i + 1 < param_.iter_size()) {
+        net_->backward();
+      } else {
+        backward_notifying();
+      }
+    }
     loss /= param_.iter_size();
     // Smoothed over the last average_loss iterations, as Caffe displays it.
     const int window = param_.average_loss();
@@ -259,12 +267,42 @@ void Solver::step(int iters) {
       display_start = now;
       iters_since_display = 0;
     }
+    for (const auto& callback : gradients_ready_callbacks_) callback();
     apply_update();
     ++iter_;
     // Before the last snapshot, so that the snapshot holds the recalibrated statistics.
     if (iter_ == param_.max_iter() && param_.batch_norm_recalibration_iter() > 0) recalibrate_at_end();
     if (param_.snapshot() && iter_ % param_.snapshot() == 0) snapshot();
   }
+}
+
+void Solver::add_gradient_ready_callback(std::function<void(int param_id)> callback) {
+  gradient_ready_callbacks_.push_back(std::move(callback));
+}
+
+void Solver::add_gradients_ready_callback(std::function<void()> callback) {
+  gradients_ready_callbacks_.push_back(std::move(callback));
+}
+
+void Solver::backward_notifying() {
+  if (gradient_ready_callbacks_.empty()) return net_->backward();
+  if (params_owned_by_layer_.empty()) {
+    // A parameter belongs to the layer whose blob is the learnable one itself; layers that
+    // share it hold their own Blob viewing the same buffers.
+    const auto& params = net_->learnable_params();
+    params_owned_by_layer_.resize(net_->layers().size());
+    for (size_t layer = 0; layer < net_->layers().size(); ++layer) {
+      for (const auto& blob : net_->layers()[layer]->blobs()) {
+        const auto found = std::find(params.begin(), params.end(), blob.get());
+        if (found != params.end()) params_owned_by_layer_[layer].push_back(static_cast<int>(found - params.begin()));
+      }
+    }
+  }
+  net_->backward([this](int layer) {
+    for (int param_id : params_owned_by_layer_[layer]) {
+      for (const auto& callback : gradient_ready_callbacks_) callback(param_id);
+    }
+  });
 }
 
 void Solver::recalibrate_at_end() {

@@ -88,4 +88,25 @@ void write_idx_pair(const std::string& images, const std::string& labels, int n,
   for (int i = 0; i < n; ++i) lab.put(static_cast<char>(i % classes));
 }
 
+void fill_gaussian(Blob* blob, uint64_t seed, float mean, float stddev) {
+  std::mt19937_64 gen(seed);
+  std::normal_distribution<float> dist(mean, stddev);
+  float* x = blob->mutable_cpu_data();
+  for (int i = 0; i < blob->count(); ++i) x[i] = dist(gen);
+}
+
+void fill_uniform(Blob* blob, uint64_t seed, float low, float high) {
+  std::mt19937_64 gen(seed);
+  std::uniform_real_distribution<float> dist(low, high);
+  float* x = blob->mutable_cpu_data();
+  for (int i = 0; i < blob->count(); ++i) x[i] = dist(gen);
+}
+
+void fill_labels(Blob* blob, int classes, uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  std::uniform_int_distribution<int> dist(0, classes - 1);
+  float* x = blob->mutable_cpu_data();
+  for (int i = 0; i < blob->count(); ++i) x[i] = static_cast<float>(dist(gen));
+}
+
 }  // namespace hwgq::test

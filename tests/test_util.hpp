@@ -1,8 +1,11 @@
-// Helpers shared by tests: temporary folders, parsing prototxt snippets, running the CLI.
+// Helpers shared by tests: temporary folders, parsing prototxt snippets, running the CLI,
+// filling blobs with reproducible random values.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
+#include "hwgq/blob.hpp"
 #include "hwgq/proto/hwgq.pb.h"
 
 namespace hwgq::test {
@@ -35,5 +38,14 @@ CommandResult run_hwgq(const std::string& arguments);
 // Writes a tiny IDX image/label pair: n images of rows x cols with pixel (i, r, c) =
 // (i * 7 + r * 3 + c) % 256 and label i % classes.
 void write_idx_pair(const std::string& images, const std::string& labels, int n, int rows, int cols, int classes);
+
+// Random blob contents from a generator seeded by `seed` alone (never the run's generator,
+// which the tests leave alone), so a test's inputs do not depend on what ran before it.
+// Gaussian values (mean, stddev):
+void fill_gaussian(Blob* blob, uint64_t seed, float mean = 0.f, float stddev = 1.f);
+// Uniform values in [low, high):
+void fill_uniform(Blob* blob, uint64_t seed, float low = -1.f, float high = 1.f);
+// Integer class labels in [0, classes) stored as floats:
+void fill_labels(Blob* blob, int classes, uint64_t seed);
 
 }  // namespace hwgq::test

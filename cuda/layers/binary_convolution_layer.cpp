@@ -1,7 +1,7 @@
 // BinaryConvolution on the GPU: ConvolutionLayer's cuDNN passes with the weights
 // binarized on the device each forward (cuda/quant/binarize.cu).
 #include "hwgq/layers/binary_convolution_layer.hpp"
-#include "hwgq/quant/binarize.hpp"
+#include "hwgq/quant/gpu_binarize.hpp"
 
 namespace hwgq {
 

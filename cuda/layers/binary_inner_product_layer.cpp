@@ -1,7 +1,7 @@
 // BinaryInnerProduct on the GPU: InnerProductLayer's cuBLAS passes with the weights
 // binarized on the device each forward (cuda/quant/binarize.cu).
 #include "hwgq/layers/binary_inner_product_layer.hpp"
-#include "hwgq/quant/binarize.hpp"
+#include "hwgq/quant/gpu_binarize.hpp"
 
 namespace hwgq {
 

@@ -1,6 +1,7 @@
 // Weight binarization on the GPU: alpha_i * sign(W[i,:]) per output filter, as
 // binarize_rows (src/quant/binarize.cpp) computes it on the CPU.
 #include "hwgq/quant/binarize.hpp"
+#include "hwgq/quant/gpu_binarize.hpp"
 #include "hwgq/util/cuda.hpp"
 
 namespace hwgq {

@@ -8,6 +8,7 @@
 
 #include "hwgq/common.hpp"
 #include "hwgq/math/gpu_blas.hpp"
+#include "hwgq/util/device_memory.hpp"
 #include "hwgq/util/cuda.hpp"
 
 namespace hwgq::cuda {

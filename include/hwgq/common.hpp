@@ -42,7 +42,17 @@ namespace hwgq {
 
 enum class Mode { CPU, GPU };
 
-// Process-wide run settings. One instance; the solver and CLI set it up before nets run.
+// Run settings of the calling thread: each thread has its own Context, so a net trained
+// on one thread (say on GPU 1, seeded) and another used from a second thread (say an
+// interpreter's, on the CPU) do not change each other's mode, device or random stream.
+// The solver and CLI set up the Context of the thread that runs the nets, before they run.
+//
+// A thread's Context is made at its first get(), with mode CPU, device 0 (the device
+// CUDA makes current on a new thread) and a generator seeded from std::random_device
+// (unseeded runs differ). Nothing is inherited from the thread that started it, so a
+// thread that builds or runs nets sets its own mode, device and seed. hwgq's own worker
+// threads (data prefetch and decoding) never read a Context: data layers take what they
+// need (seed, device, mode) at setup, on the net's thread.
 class Context {
  public:
   static Context& get();

@@ -90,7 +90,9 @@ class Layer {
   virtual void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,
                             const BlobVec& bottom) = 0;
   // GPU code lives in cuda/layers/<name>.cu; a layer without it runs its CPU code, and the
-  // first such call logs that it does.
+  // first such call logs that it does. A layer with GPU code declares these overrides (and
+  // any GPU-side members) in every build, so that its layout does not depend on the build;
+  // src/layers/gpu_passes_without_cuda.cpp defines them where CUDA is not built in.
   virtual void forward_gpu(const BlobVec& bottom, const BlobVec& top);
   virtual void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom);
 
@@ -106,6 +108,17 @@ class Layer {
   void check_blob_counts(const BlobVec& bottom, const BlobVec& top) const;
   void set_loss_weights(const BlobVec& top);
   bool warned_cpu_fallback_ = false;
+};
+
+// The base of every concrete layer: `class ReLULayer : public TypedLayer<ReLULayer>` with
+// `static constexpr const char* kType = "ReLU";` in ReLULayer. type() and the layer table
+// (src/layer_table.cpp) both read kType, so the prototxt name is written once. Base is the
+// class the layer extends (Layer, or e.g. ConvolutionLayer for BinaryConvolution).
+template <class Concrete, class Base = Layer>
+class TypedLayer : public Base {
+ public:
+  explicit TypedLayer(const LayerParameter& param) : Base(param) {}
+  const char* type() const override { return Concrete::kType; }
 };
 
 }  // namespace hwgq

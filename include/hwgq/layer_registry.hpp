@@ -32,4 +32,10 @@ std::unique_ptr<Layer> make_layer(const LayerParameter& param) {
   return std::make_unique<L>(param);
 }
 
+// The table row of a layer class, keyed by its kType (see TypedLayer).
+template <class L>
+LayerEntry layer_entry() {
+  return {L::kType, make_layer<L>};
+}
+
 }  // namespace hwgq

@@ -7,6 +7,7 @@
 // are graph passes (include/hwgq/passes/), applied by the caller after construction.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,8 +30,10 @@ class Net {
   // Runs every layer forward; returns the total weighted loss.
   float forward();
   float forward_from_to(int start, int end);
-  // Runs backward through every layer that needs it.
-  void backward();
+  // Runs backward through every layer that needs it, from the last layer to the first.
+  // after_layer(i), when given, is called for every layer i in that order once its
+  // backward is done (or skipped, for a layer that needs none).
+  void backward(const std::function<void(int layer)>& after_layer = nullptr);
   float forward_backward() {
     const float loss = forward();
     backward();

@@ -49,6 +49,19 @@ class Solver {
   // (SIGINT handling in the CLI).
   void set_stop_request(std::function<bool()> stop) { stop_requested_ = std::move(stop); }
 
+  // Hooks for data-parallel training (e.g. reducing gradients across replicas while
+  // backward still runs). In each iteration, during the backward pass of the last of the
+  // iter_size forward/backward passes, the gradient-ready callbacks get the id (index in
+  // net().learnable_params()) of each parameter whose gradient has become final: once per
+  // parameter, in backward order (the last layer's parameters first, each layer's in blob
+  // order; a shared parameter with its first user, whose backward runs last), including
+  // parameters whose layer needs no backward. The gradient then holds the sum over the
+  // iter_size passes; the division by iter_size, clipping and weight decay come later, in
+  // apply_update. After backward the gradients-ready callbacks run once, just before
+  // apply_update. Callbacks run on the thread that calls step().
+  void add_gradient_ready_callback(std::function<void(int param_id)> callback);
+  void add_gradients_ready_callback(std::function<void()> callback);
+
   // One parameter update for the current iteration (learning rate, normalisation, weight
   // decay, the rule's update value, then data -= diff).
   void apply_update();
@@ -79,8 +92,14 @@ class Solver {
   std::vector<std::pair<std::string, float>> test(int test_net_id);
   void display(float smoothed_loss, double seconds_since_display, int iters_since_display);
   int images_per_iteration() const;
+  // The last forward/backward pass of an iteration, with the gradient-ready callbacks.
+  void backward_notifying();
 
   std::function<bool()> stop_requested_;
+  std::vector<std::function<void(int)>> gradient_ready_callbacks_;
+  std::vector<std::function<void()>> gradients_ready_callbacks_;
+  // Per layer of net_, the ids of the learnable parameters it owns (made on first use).
+  std::vector<std::vector<int>> params_owned_by_layer_;
   std::vector<float> recent_losses_;
   double train_seconds_ = 0;
 };

@@ -213,6 +213,9 @@ void DeviceEvent::record_on_compute_stream() { no_cuda(); }
 void DeviceEvent::record_on_copy_stream() { no_cuda(); }
 void DeviceEvent::synchronize() { no_cuda(); }
 std::string describe_devices() { return "this hwgq was built without CUDA\n"; }
+void set_gpu_tf32(bool allowed) {
+  if (allowed) no_cuda();
+}
 
 #endif
 

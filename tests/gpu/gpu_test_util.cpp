@@ -28,20 +28,6 @@ bool gpu_tests_required() {
   return required && std::string(required) == "1";
 }
 
-void fill_gaussian(Blob* blob, uint64_t seed, float mean, float stddev) {
-  std::mt19937_64 gen(seed);
-  std::normal_distribution<float> dist(mean, stddev);
-  float* x = blob->mutable_cpu_data();
-  for (int i = 0; i < blob->count(); ++i) x[i] = dist(gen);
-}
-
-void fill_labels(Blob* blob, int classes, uint64_t seed) {
-  std::mt19937_64 gen(seed);
-  std::uniform_int_distribution<int> dist(0, classes - 1);
-  float* x = blob->mutable_cpu_data();
-  for (int i = 0; i < blob->count(); ++i) x[i] = static_cast<float>(dist(gen));
-}
-
 void expect_close(const std::string& what, const float* cpu, const float* gpu, int count, float tolerance) {
   int bad = 0;
   double worst = 0;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "hwgq/layer.hpp"
+#include "test_util.hpp"
 
 namespace hwgq::test {
 
@@ -45,11 +46,6 @@ class ModeScope {
  private:
   Mode saved_;
 };
-
-// Gaussian values (mean, stddev) from a fixed seed, independent of the run's generator.
-void fill_gaussian(Blob* blob, uint64_t seed, float mean = 0.f, float stddev = 1.f);
-// Integer class labels in [0, classes) stored as floats.
-void fill_labels(Blob* blob, int classes, uint64_t seed);
 
 // |gpu - cpu| <= tolerance * max(1, |cpu|) for every element, reported through
 // GoogleTest with the first mismatches and the largest error.

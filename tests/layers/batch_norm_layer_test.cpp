@@ -6,7 +6,7 @@
 
 #include "gradient_checker.hpp"
 #include "hwgq/layer_registry.hpp"
-#include "hwgq/math/random.hpp"
+#include "test_util.hpp"
 
 namespace hwgq {
 namespace {
@@ -24,11 +24,6 @@ LayerParameter bn_param(Phase phase) {
 void set_values(Blob* blob, const std::vector<float>& values) {
   ASSERT_EQ(blob->count(), (int)values.size());
   std::copy(values.begin(), values.end(), blob->mutable_cpu_data());
-}
-
-void fill_gaussian(Blob* blob, uint64_t seed, float mean = 0.f, float std = 1.f) {
-  Context::get().set_random_seed(seed);
-  rng_gaussian(blob->count(), mean, std, blob->mutable_cpu_data());
 }
 
 // x[n][c][w] for N = 2, C = 2, H = 1, W = 2. Channel 0 holds 1, 2, 3, 4 (mean 2.5, var 1.25);
@@ -89,7 +84,7 @@ TEST(BatchNormLayer, PhaseSelectsStatistics) {
   global_in_train->setup({&x}, {&y});
   EXPECT_TRUE(static_cast<BatchNormLayer&>(*global_in_train).use_global_stats());
   // Global statistics in TRAIN leave the running sums alone.
-  fill_gaussian(&x, 2);
+  test::fill_gaussian(&x, 2);
   global_in_train->forward({&x}, {&y});
   for (const auto& blob : global_in_train->blobs()) EXPECT_EQ(blob->asum_data(), 0.0);
 }
@@ -153,7 +148,7 @@ TEST(BatchNormLayer, GradientWithBatchStatistics) {
   for (const std::vector<int>& shape : {std::vector<int>{3, 2, 2, 3}, std::vector<int>{5, 3}}) {
     auto layer = create_layer(bn_param(TRAIN));
     Blob x(shape), y;
-    fill_gaussian(&x, 11, 0.5f, 2.f);
+    test::fill_gaussian(&x, 11, 0.5f, 2.f);
     layer->setup({&x}, {&y});
     EXPECT_EQ(test::check_gradients(*layer, {&x}, {&y}), x.count()) << shape.size() << "-d";
   }
@@ -163,7 +158,7 @@ TEST(BatchNormLayer, GradientWithGlobalStatistics) {
   for (const std::vector<int>& shape : {std::vector<int>{2, 3, 2, 2}, std::vector<int>{4, 3}}) {
     auto layer = create_layer(bn_param(TEST));
     Blob x(shape), y;
-    fill_gaussian(&x, 12);
+    test::fill_gaussian(&x, 12);
     layer->setup({&x}, {&y});
     set_values(layer->blobs()[0].get(), {0.2f, -1.f, 3.f});
     set_values(layer->blobs()[1].get(), {1.f, 0.5f, 8.f});
@@ -213,8 +208,8 @@ double max_abs_diff(const float* a, const std::vector<double>& b) {
 
 void larger_input_matches_reference(const std::vector<int>& shape) {
   Blob x(shape), dy(shape);
-  fill_gaussian(&x, 21, 3.f, 2.f);
-  fill_gaussian(&dy, 22);
+  test::fill_gaussian(&x, 21, 3.f, 2.f);
+  test::fill_gaussian(&dy, 22);
   std::vector<double> ref_y, ref_dx;
   reference(x, dy, &ref_y, &ref_dx);
 

@@ -3,12 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 #include <string>
 
 #include "gradient_checker.hpp"
 #include "hwgq/layer_registry.hpp"
 #include "hwgq/util/io.hpp"
+#include "test_util.hpp"
 
 namespace hwgq {
 namespace {
@@ -22,12 +22,6 @@ LayerParameter param_for(const std::string& type, const std::string& conv_text, 
   if (!binary_text.empty()) text += " binary_convolution_param { " + binary_text + " }";
   parse_text_proto(text, "test", &param);
   return param;
-}
-
-void fill_random(Blob* blob, uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> dist(-1.f, 1.f);
-  for (int i = 0; i < blob->count(); ++i) blob->mutable_cpu_data()[i] = dist(gen);
 }
 
 // alpha_i * sign(W[i,:]) written out independently of binarize_rows.
@@ -51,7 +45,7 @@ void expect_near(const float* a, const float* b, int n, const char* what, float 
 // forward, bottom gradient and weight gradient (which lands on the real W's diff).
 void check_against_plain(bool use_alpha, int num) {
   Blob x({num, 3, 7, 5}), y_bin, y_ref;
-  fill_random(&x, 21);
+  test::fill_uniform(&x, 21);
   BinaryConvolutionLayer bin(param_for("BinaryConvolution", kConv, use_alpha ? "use_alpha: true" : ""));
   bin.setup({&x}, {&y_bin});
   // A zero weight must binarize to +alpha.
@@ -68,7 +62,7 @@ void check_against_plain(bool use_alpha, int num) {
   expect_near(bin.binarized_weights().cpu_data(), wb.data(), (int)wb.size(), "binarized weights", 1e-6f);
   EXPECT_FLOAT_EQ(bin.binarized_weights().cpu_data()[4], use_alpha ? bin.alphas()[0] : 1.f);
 
-  fill_random(&y_ref, 8);
+  test::fill_uniform(&y_ref, 8);
   std::copy(y_ref.cpu_data(), y_ref.cpu_data() + y_ref.count(), y_ref.mutable_cpu_diff());
   std::copy(y_ref.cpu_data(), y_ref.cpu_data() + y_ref.count(), y_bin.mutable_cpu_diff());
   for (auto& b : bin.blobs()) b->set_diff(0.f);
@@ -123,7 +117,7 @@ TEST(BinaryConvolutionLayer, RebinarizesOnEveryForward) {
 
 TEST(BinaryConvolutionLayer, WithoutBinarizationIsPlainConvolution) {
   Blob x({2, 3, 5, 4}), y_bin, y_ref;
-  fill_random(&x, 2);
+  test::fill_uniform(&x, 2);
   BinaryConvolutionLayer bin(param_for("BinaryConvolution", kConv, "use_alpha: true use_binarization: false"));
   bin.setup({&x}, {&y_bin});
   ConvolutionLayer ref(param_for("Convolution", kConv, ""));
@@ -142,7 +136,7 @@ TEST(BinaryConvolutionLayer, WithoutBinarizationIsPlainConvolution) {
 
 TEST(BinaryConvolutionLayer, BottomGradientNumerically) {
   Blob x({2, 3, 5, 4}), y;
-  fill_random(&x, 6);
+  test::fill_uniform(&x, 6);
   BinaryConvolutionLayer layer(param_for("BinaryConvolution", kConv, "use_alpha: true"));
   layer.setup({&x}, {&y});
   // The numeric gradient of the real weights goes through sign() and means nothing; the

@@ -3,12 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 #include <string>
 
 #include "gradient_checker.hpp"
 #include "hwgq/layer_registry.hpp"
 #include "hwgq/util/io.hpp"
+#include "test_util.hpp"
 
 namespace hwgq {
 namespace {
@@ -23,19 +23,13 @@ LayerParameter param_for(const std::string& type, const std::string& ip_text, co
   return param;
 }
 
-void fill_random(Blob* blob, uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> dist(-1.f, 1.f);
-  for (int i = 0; i < blob->count(); ++i) blob->mutable_cpu_data()[i] = dist(gen);
-}
-
 void expect_near(const float* a, const float* b, int n, const char* what, float tol = 1e-4f) {
   for (int i = 0; i < n; ++i) ASSERT_NEAR(a[i], b[i], tol) << what << " element " << i;
 }
 
 void check_against_plain(bool use_alpha) {
   Blob x({4, 13, 1, 1}), y_bin, y_ref;
-  fill_random(&x, 12);
+  test::fill_uniform(&x, 12);
   BinaryInnerProductLayer bin(param_for("BinaryInnerProduct", kIp, use_alpha ? "use_alpha: true" : ""));
   bin.setup({&x}, {&y_bin});
   bin.blobs()[0]->mutable_cpu_data()[0] = 0.f;
@@ -58,7 +52,7 @@ void check_against_plain(bool use_alpha) {
   expect_near(y_bin.cpu_data(), y_ref.cpu_data(), y_ref.count(), "top");
   expect_near(bin.binarized_weights().cpu_data(), ref.blobs()[0]->cpu_data(), 65, "binarized weights", 1e-6f);
 
-  fill_random(&y_ref, 3);
+  test::fill_uniform(&y_ref, 3);
   std::copy(y_ref.cpu_data(), y_ref.cpu_data() + y_ref.count(), y_ref.mutable_cpu_diff());
   std::copy(y_ref.cpu_data(), y_ref.cpu_data() + y_ref.count(), y_bin.mutable_cpu_diff());
   for (auto& b : bin.blobs()) b->set_diff(0.f);
@@ -89,7 +83,7 @@ TEST(BinaryInnerProductLayer, HandComputed) {
 
 TEST(BinaryInnerProductLayer, WithoutBinarizationIsPlainInnerProduct) {
   Blob x({3, 7}), y;
-  fill_random(&x, 5);
+  test::fill_uniform(&x, 5);
   BinaryInnerProductLayer layer(param_for("BinaryInnerProduct", kIp, "use_binarization: false"));
   layer.setup({&x}, {&y});
   layer.forward({&x}, {&y});
@@ -102,7 +96,7 @@ TEST(BinaryInnerProductLayer, WithoutBinarizationIsPlainInnerProduct) {
 
 TEST(BinaryInnerProductLayer, BottomGradientNumerically) {
   Blob x({3, 2, 3, 2}), y;
-  fill_random(&x, 7);
+  test::fill_uniform(&x, 7);
   BinaryInnerProductLayer layer(param_for("BinaryInnerProduct", kIp, "use_alpha: true"));
   layer.setup({&x}, {&y});
   test::GradientCheckOptions options;

@@ -4,7 +4,7 @@
 
 #include "gradient_checker.hpp"
 #include "hwgq/layer_registry.hpp"
-#include "hwgq/math/random.hpp"
+#include "test_util.hpp"
 
 namespace hwgq {
 namespace {
@@ -96,8 +96,9 @@ TEST(ConcatLayer, Gradient) {
     std::vector<int> s1 = {2, 3, 2}, s2 = {2, 3, 2};
     s2[axis] = 1;
     Blob a(s1), b(s2), c(s1), y;
-    Context::get().set_random_seed(7 + axis);
-    for (Blob* blob : {&a, &b, &c}) rng_gaussian(blob->count(), 0.f, 1.f, blob->mutable_cpu_data());
+    test::fill_gaussian(&a, 7 + axis);
+    test::fill_gaussian(&b, 17 + axis);
+    test::fill_gaussian(&c, 27 + axis);
     layer->setup({&a, &b, &c}, {&y});
     EXPECT_EQ(test::check_gradients(*layer, {&a, &b, &c}, {&y}), a.count() + b.count() + c.count());
   }

@@ -2,12 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include <random>
 #include <string>
 
 #include "gradient_checker.hpp"
 #include "hwgq/layer_registry.hpp"
 #include "hwgq/util/io.hpp"
+#include "test_util.hpp"
 
 namespace hwgq {
 namespace {
@@ -17,13 +17,6 @@ LayerParameter conv_param(const std::string& conv_text, const std::string& extra
   parse_text_proto("name: \"conv\" type: \"Convolution\" convolution_param { " + conv_text + " } " + extra, "test",
                    &param);
   return param;
-}
-
-void fill_random(Blob* blob, uint32_t seed, float low = -1.f, float high = 1.f) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> dist(low, high);
-  float* data = blob->mutable_cpu_data();
-  for (int i = 0; i < blob->count(); ++i) data[i] = dist(gen);
 }
 
 void set_values(Blob* blob, const std::vector<float>& values) {
@@ -135,7 +128,7 @@ TEST(ConvolutionLayer, MatchesReferenceOnOddShapes) {
   for (int num : {1, 3}) {
     for (const ConvSpec& s : specs) {
       Blob x({num, 13, 7, 5}), y;
-      fill_random(&x, 7 * num + s.kh);
+      test::fill_uniform(&x, 7 * num + s.kh);
       ConvolutionLayer layer(conv_param(spec_text(s, true)));
       layer.setup({&x}, {&y});
       layer.forward({&x}, {&y});
@@ -159,7 +152,7 @@ TEST(ConvolutionLayer, GradientsPaddedStridedDilatedGrouped) {
   for (int num : {1, 2}) {
     for (const ConvSpec& s : specs) {
       Blob x({num, 3, 5, 4}), y;
-      fill_random(&x, 11);
+      test::fill_uniform(&x, 11);
       ConvolutionLayer layer(conv_param(spec_text(s, true)));
       layer.setup({&x}, {&y});
       SCOPED_TRACE("kernel " + std::to_string(s.kh) + "x" + std::to_string(s.kw) + " group " + std::to_string(s.group) +
@@ -177,12 +170,12 @@ TEST(ConvolutionLayer, BatchEqualsImagesOneAtATime) {
     const bool pointwise = std::string(text).find("kernel_size: 1") != std::string::npos;
     const int channels = pointwise ? 64 : 16, size = pointwise ? 8 : 16;
     Blob x({4, channels, size, size}), y;
-    fill_random(&x, 17);
+    test::fill_uniform(&x, 17);
     ConvolutionLayer layer(conv_param(std::string(text) + " weight_filler { type: \"xavier\" } bias_filler { type: "
                                                           "\"uniform\" }"));
     layer.setup({&x}, {&y});
     layer.forward({&x}, {&y});
-    fill_random(&y, 19);
+    test::fill_uniform(&y, 19);
     std::copy(y.cpu_data(), y.cpu_data() + y.count(), y.mutable_cpu_diff());
     layer.forward({&x}, {&y});
     for (auto& b : layer.blobs()) b->set_diff(0.f);
@@ -216,12 +209,12 @@ TEST(ConvolutionLayer, BatchEqualsImagesOneAtATime) {
 
 TEST(ConvolutionLayer, ParameterGradientsAccumulate) {
   Blob x({2, 2, 4, 4}), y;
-  fill_random(&x, 3);
+  test::fill_uniform(&x, 3);
   ConvolutionLayer layer(conv_param("num_output: 3 kernel_size: 3 pad: 1 weight_filler { type: \"xavier\" }"));
   layer.setup({&x}, {&y});
   layer.forward({&x}, {&y});
-  fill_random(&y, 5);
-  // Swap the diff in: fill_random wrote data, copy it into diff.
+  test::fill_uniform(&y, 5);
+  // Swap the diff in: fill_uniform wrote data, copy it into diff.
   std::copy(y.cpu_data(), y.cpu_data() + y.count(), y.mutable_cpu_diff());
   for (auto& b : layer.blobs()) b->set_diff(0.f);
   layer.backward({&y}, {true}, {&x});
@@ -234,7 +227,7 @@ TEST(ConvolutionLayer, ParameterGradientsAccumulate) {
 
 TEST(ConvolutionLayer, SkipsGradientsNotAskedFor) {
   Blob x({2, 2, 4, 4}), y;
-  fill_random(&x, 3);
+  test::fill_uniform(&x, 3);
   ConvolutionLayer layer(conv_param("num_output: 3 kernel_size: 3 weight_filler { type: \"xavier\" }"));
   layer.setup({&x}, {&y});
   layer.forward({&x}, {&y});

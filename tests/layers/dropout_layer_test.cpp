@@ -4,7 +4,7 @@
 
 #include "gradient_checker.hpp"
 #include "hwgq/layer_registry.hpp"
-#include "hwgq/math/random.hpp"
+#include "test_util.hpp"
 
 namespace hwgq {
 namespace {
@@ -18,17 +18,11 @@ LayerParameter dropout_param(Phase phase, float ratio = 0.5f) {
   return p;
 }
 
-void fill_uniform(Blob* blob, uint64_t seed) {
-  // Away from 0, so a dropped unit is told apart from a kept one by its value.
-  Context::get().set_random_seed(seed);
-  rng_uniform(blob->count(), 1.f, 2.f, blob->mutable_cpu_data());
-}
-
 TEST(DropoutLayer, TrainDropsAndRescales) {
   const float ratio = 0.25f;
   auto layer = create_layer(dropout_param(TRAIN, ratio));
   Blob x({10, 100}), y;
-  fill_uniform(&x, 101);
+  test::fill_uniform(&x, 101, 1.f, 2.f);
   layer->setup({&x}, {&y});
   Context::get().set_random_seed(102);
   layer->forward({&x}, {&y});
@@ -51,7 +45,7 @@ TEST(DropoutLayer, TrainDropsAndRescales) {
 TEST(DropoutLayer, SeedReproducesMask) {
   auto layer = create_layer(dropout_param(TRAIN));
   Blob x({64}), a, b;
-  fill_uniform(&x, 103);
+  test::fill_uniform(&x, 103, 1.f, 2.f);
   layer->setup({&x}, {&a});
   Context::get().set_random_seed(104);
   layer->forward({&x}, {&a});
@@ -63,7 +57,7 @@ TEST(DropoutLayer, SeedReproducesMask) {
 TEST(DropoutLayer, TestIsIdentity) {
   auto layer = create_layer(dropout_param(TEST));
   Blob x({3, 4}), y;
-  fill_uniform(&x, 105);
+  test::fill_uniform(&x, 105, 1.f, 2.f);
   layer->setup({&x}, {&y});
   layer->forward({&x}, {&y});
   for (int i = 0; i < 12; ++i) EXPECT_EQ(y.cpu_data()[i], x.cpu_data()[i]);
@@ -75,14 +69,14 @@ TEST(DropoutLayer, TestIsIdentity) {
 TEST(DropoutLayer, Gradient) {
   auto layer = create_layer(dropout_param(TRAIN, 0.4f));
   Blob x({2, 3, 4}), y;
-  fill_uniform(&x, 106);
+  test::fill_uniform(&x, 106, 1.f, 2.f);
   layer->setup({&x}, {&y});
   EXPECT_EQ(test::check_gradients(*layer, {&x}, {&y}), x.count());
 }
 
 TEST(DropoutLayer, InPlaceMatchesOutOfPlace) {
   Blob x({5, 7}), y, z({5, 7});
-  fill_uniform(&x, 107);
+  test::fill_uniform(&x, 107, 1.f, 2.f);
   std::copy(x.cpu_data(), x.cpu_data() + x.count(), z.mutable_cpu_data());
   auto a = create_layer(dropout_param(TRAIN));
   auto b = create_layer(dropout_param(TRAIN));

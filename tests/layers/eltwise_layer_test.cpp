@@ -6,7 +6,7 @@
 
 #include "gradient_checker.hpp"
 #include "hwgq/layer_registry.hpp"
-#include "hwgq/math/random.hpp"
+#include "test_util.hpp"
 
 namespace hwgq {
 namespace {
@@ -23,11 +23,6 @@ LayerParameter eltwise_param(EltwiseParameter::EltwiseOp op, std::vector<float> 
 void set_values(Blob* blob, const std::vector<float>& values) {
   ASSERT_EQ(blob->count(), (int)values.size());
   std::copy(values.begin(), values.end(), blob->mutable_cpu_data());
-}
-
-void fill_gaussian(Blob* blob, uint64_t seed) {
-  Context::get().set_random_seed(seed);
-  rng_gaussian(blob->count(), 0.f, 1.f, blob->mutable_cpu_data());
 }
 
 struct Three {
@@ -124,9 +119,9 @@ TEST(EltwiseLayer, Gradient) {
     p.mutable_eltwise_param()->set_stable_prod_grad(c.stable);
     auto layer = create_layer(p);
     Blob a({2, 3, 2}), b({2, 3, 2}), d({2, 3, 2}), y;
-    fill_gaussian(&a, 11);
-    fill_gaussian(&b, 12);
-    fill_gaussian(&d, 13);
+    test::fill_gaussian(&a, 11);
+    test::fill_gaussian(&b, 12);
+    test::fill_gaussian(&d, 13);
     if (c.op == EltwiseParameter::PROD) {
       // Away from zero, where y / x is exact enough for the unstable form.
       for (Blob* blob : {&a, &b, &d})

@@ -4,7 +4,7 @@
 
 #include "gradient_checker.hpp"
 #include "hwgq/layer_registry.hpp"
-#include "hwgq/math/random.hpp"
+#include "test_util.hpp"
 
 namespace hwgq {
 namespace {
@@ -55,8 +55,7 @@ TEST(FlattenLayer, SharesDataAndGradient) {
 TEST(FlattenLayer, Gradient) {
   auto layer = create_layer(flatten_param());
   Blob x({2, 3, 2, 2}), y;
-  Context::get().set_random_seed(111);
-  rng_gaussian(x.count(), 0.f, 1.f, x.mutable_cpu_data());
+  test::fill_gaussian(&x, 111);
   layer->setup({&x}, {&y});
   EXPECT_EQ(test::check_gradients(*layer, {&x}, {&y}), x.count());
 }

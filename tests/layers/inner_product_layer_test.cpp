@@ -2,12 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include <random>
 #include <string>
 
 #include "gradient_checker.hpp"
 #include "hwgq/layer_registry.hpp"
 #include "hwgq/util/io.hpp"
+#include "test_util.hpp"
 
 namespace hwgq {
 namespace {
@@ -16,12 +16,6 @@ LayerParameter ip_param(const std::string& ip_text) {
   LayerParameter param;
   parse_text_proto("name: \"fc\" type: \"InnerProduct\" inner_product_param { " + ip_text + " }", "test", &param);
   return param;
-}
-
-void fill_random(Blob* blob, uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> dist(-1.f, 1.f);
-  for (int i = 0; i < blob->count(); ++i) blob->mutable_cpu_data()[i] = dist(gen);
 }
 
 void set_values(Blob* blob, const std::vector<float>& values) {
@@ -61,7 +55,7 @@ TEST(InnerProductLayer, HandComputedTransposed) {
 
 TEST(InnerProductLayer, AxisKeepsLeadingAxes) {
   Blob x({2, 3, 2, 2}), y;
-  fill_random(&x, 1);
+  test::fill_uniform(&x, 1);
   InnerProductLayer layer(ip_param("num_output: 5 axis: 2 weight_filler { type: \"gaussian\" }"));
   layer.setup({&x}, {&y});
   EXPECT_EQ(y.shape(), (std::vector<int>{2, 3, 5}));
@@ -81,7 +75,7 @@ TEST(InnerProductLayer, Gradients) {
         "num_output: 3 bias_term: false axis: -1 weight_filler { type: \"xavier\" }"}) {
     SCOPED_TRACE(text);
     Blob x({3, 13, 1, 2}), y;
-    fill_random(&x, 4);
+    test::fill_uniform(&x, 4);
     InnerProductLayer layer(ip_param(text));
     layer.setup({&x}, {&y});
     EXPECT_GT(test::check_gradients(layer, {&x}, {&y}), 0);
@@ -90,7 +84,7 @@ TEST(InnerProductLayer, Gradients) {
 
 TEST(InnerProductLayer, ParameterGradientsAccumulate) {
   Blob x({3, 4}), y;
-  fill_random(&x, 2);
+  test::fill_uniform(&x, 2);
   InnerProductLayer layer(ip_param("num_output: 2 weight_filler { type: \"gaussian\" }"));
   layer.setup({&x}, {&y});
   layer.forward({&x}, {&y});

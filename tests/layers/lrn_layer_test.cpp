@@ -7,7 +7,7 @@
 
 #include "gradient_checker.hpp"
 #include "hwgq/layer_registry.hpp"
-#include "hwgq/math/random.hpp"
+#include "test_util.hpp"
 
 namespace hwgq {
 namespace {
@@ -23,11 +23,6 @@ LayerParameter lrn_param(LRNParameter::NormRegion region, int size, float alpha,
   lrn->set_beta(beta);
   lrn->set_k(k);
   return p;
-}
-
-void fill_gaussian(Blob* blob, uint64_t seed) {
-  Context::get().set_random_seed(seed);
-  rng_gaussian(blob->count(), 0.f, 1.f, blob->mutable_cpu_data());
 }
 
 // The definition written out directly, in double precision.
@@ -103,7 +98,7 @@ TEST(LRNLayer, MatchesDefinitionOnOddShapes) {
                         {LRNParameter::WITHIN_CHANNEL, 5, 2.f, 0.4f, 3.f},
                         {LRNParameter::WITHIN_CHANNEL, 9, 1.f, 0.75f, 1.f}};
   Blob x({2, 13, 5, 7}), y;
-  fill_gaussian(&x, 21);
+  test::fill_gaussian(&x, 21);
   for (int i = 0; i < x.count(); ++i) x.mutable_cpu_data()[i] *= 3.f;
   for (const Case& c : cases) {
     auto layer = create_layer(lrn_param(c.region, c.size, c.alpha, c.beta, c.k));
@@ -119,7 +114,7 @@ TEST(LRNLayer, MatchesDefinitionOnOddShapes) {
 TEST(LRNLayer, MatchesDefinitionOnLargePlanes) {
   // A plane wider than one work strip, and enough work for the threaded path.
   Blob x({2, 8, 48, 48}), y;
-  fill_gaussian(&x, 23);
+  test::fill_gaussian(&x, 23);
   for (auto region : {LRNParameter::ACROSS_CHANNELS, LRNParameter::WITHIN_CHANNEL}) {
     auto layer = create_layer(lrn_param(region, 3, 1.f, 0.75f, 1.f));
     layer->setup({&x}, {&y});
@@ -133,14 +128,14 @@ TEST(LRNLayer, GradientAcrossChannels) {
   for (float beta : {0.75f, 0.6f}) {
     auto layer = create_layer(lrn_param(LRNParameter::ACROSS_CHANNELS, 3, 0.5f, beta, 2.f));
     Blob x({2, 7, 3, 3}), y;
-    fill_gaussian(&x, 31);
+    test::fill_gaussian(&x, 31);
     layer->setup({&x}, {&y});
     EXPECT_EQ(test::check_gradients(*layer, {&x}, {&y}), x.count());
   }
   // Large alpha, so the normalization term dominates the gradient.
   auto layer = create_layer(lrn_param(LRNParameter::ACROSS_CHANNELS, 5, 5.f, 0.75f, 1.f));
   Blob x({1, 6, 2, 3}), y;
-  fill_gaussian(&x, 32);
+  test::fill_gaussian(&x, 32);
   layer->setup({&x}, {&y});
   EXPECT_EQ(test::check_gradients(*layer, {&x}, {&y}), x.count());
 }
@@ -149,7 +144,7 @@ TEST(LRNLayer, GradientWithinChannel) {
   for (float beta : {0.75f, 0.6f}) {
     auto layer = create_layer(lrn_param(LRNParameter::WITHIN_CHANNEL, 3, 2.f, beta, 1.5f));
     Blob x({2, 2, 5, 4}), y;
-    fill_gaussian(&x, 41);
+    test::fill_gaussian(&x, 41);
     layer->setup({&x}, {&y});
     EXPECT_EQ(test::check_gradients(*layer, {&x}, {&y}), x.count());
   }

@@ -4,7 +4,7 @@
 
 #include "gradient_checker.hpp"
 #include "hwgq/layer_registry.hpp"
-#include "hwgq/math/random.hpp"
+#include "test_util.hpp"
 
 namespace hwgq {
 namespace {
@@ -15,11 +15,6 @@ LayerParameter relu_param(float slope) {
   p.set_type("ReLU");
   if (slope != 0.f) p.mutable_relu_param()->set_negative_slope(slope);
   return p;
-}
-
-void fill_gaussian(Blob* blob, uint64_t seed) {
-  Context::get().set_random_seed(seed);
-  rng_gaussian(blob->count(), 0.f, 1.f, blob->mutable_cpu_data());
 }
 
 TEST(ReLULayer, ForwardByHand) {
@@ -39,7 +34,7 @@ TEST(ReLULayer, Gradient) {
   for (float slope : {0.f, 0.2f}) {
     auto layer = create_layer(relu_param(slope));
     Blob x({2, 3, 4, 5}), y;
-    fill_gaussian(&x, 3);
+    test::fill_gaussian(&x, 3);
     layer->setup({&x}, {&y});
     test::GradientCheckOptions options;
     options.crosses_kink = test::kinks_at({0.f});
@@ -50,8 +45,8 @@ TEST(ReLULayer, Gradient) {
 TEST(ReLULayer, InPlaceMatchesOutOfPlace) {
   for (float slope : {0.f, 0.3f}) {
     Blob x({3, 4, 5}), dy({3, 4, 5}), y;
-    fill_gaussian(&x, 5);
-    fill_gaussian(&dy, 6);
+    test::fill_gaussian(&x, 5);
+    test::fill_gaussian(&dy, 6);
     auto out_of_place = create_layer(relu_param(slope));
     out_of_place->setup({&x}, {&y});
     out_of_place->forward({&x}, {&y});
@@ -73,7 +68,7 @@ TEST(ReLULayer, InPlaceMatchesOutOfPlace) {
 TEST(ReLULayer, NoGradientWhenNotAsked) {
   auto layer = create_layer(relu_param(0.f));
   Blob x({4}), y;
-  fill_gaussian(&x, 1);
+  test::fill_gaussian(&x, 1);
   x.set_diff(7.f);
   layer->setup({&x}, {&y});
   layer->forward({&x}, {&y});

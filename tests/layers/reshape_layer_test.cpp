@@ -4,7 +4,7 @@
 
 #include "gradient_checker.hpp"
 #include "hwgq/layer_registry.hpp"
-#include "hwgq/math/random.hpp"
+#include "test_util.hpp"
 
 namespace hwgq {
 namespace {
@@ -73,8 +73,7 @@ TEST(ReshapeLayer, SharesDataAndGradient) {
 TEST(ReshapeLayer, Gradient) {
   auto layer = create_layer(reshape_param({-1, 3}));
   Blob x({2, 3, 2}), y;
-  Context::get().set_random_seed(5);
-  rng_gaussian(x.count(), 0.f, 1.f, x.mutable_cpu_data());
+  test::fill_gaussian(&x, 5);
   layer->setup({&x}, {&y});
   EXPECT_EQ(test::check_gradients(*layer, {&x}, {&y}), x.count());
 }

@@ -4,7 +4,7 @@
 
 #include "gradient_checker.hpp"
 #include "hwgq/layer_registry.hpp"
-#include "hwgq/math/random.hpp"
+#include "test_util.hpp"
 
 namespace hwgq {
 namespace {
@@ -22,11 +22,6 @@ LayerParameter scale_param(bool bias_term, int axis = 1, int num_axes = 1) {
 void set_values(Blob* blob, const std::vector<float>& values) {
   ASSERT_EQ(blob->count(), (int)values.size());
   std::copy(values.begin(), values.end(), blob->mutable_cpu_data());
-}
-
-void fill_gaussian(Blob* blob, uint64_t seed) {
-  Context::get().set_random_seed(seed);
-  rng_gaussian(blob->count(), 0.f, 1.f, blob->mutable_cpu_data());
 }
 
 void fill_iota(Blob* blob) {
@@ -95,7 +90,7 @@ TEST(ScaleLayer, GradientOneBottom) {
     p.mutable_scale_param()->mutable_bias_filler()->set_type("gaussian");
     auto layer = create_layer(p);
     Blob x({2, 3, 4}), y;
-    fill_gaussian(&x, 31);
+    test::fill_gaussian(&x, 31);
     layer->setup({&x}, {&y});
     EXPECT_EQ(test::check_gradients(*layer, {&x}, {&y}), 24 + 3 + (bias ? 3 : 0));
   }
@@ -112,16 +107,16 @@ TEST(ScaleLayer, TwoBottomsForwardAndGradient) {
   layer->forward({&x, &s}, {&y});
   for (int i = 0; i < 12; ++i) EXPECT_FLOAT_EQ(y.cpu_data()[i], float(i) * (i % 6 + 1));
 
-  fill_gaussian(&x, 41);
-  fill_gaussian(&s, 42);
-  fill_gaussian(layer->blobs()[0].get(), 43);
+  test::fill_gaussian(&x, 41);
+  test::fill_gaussian(&s, 42);
+  test::fill_gaussian(layer->blobs()[0].get(), 43);
   EXPECT_EQ(test::check_gradients(*layer, {&x, &s}, {&y}), 12 + 6 + 6);
 }
 
 TEST(ScaleLayer, TwoBottomsScalar) {
   auto layer = create_layer(scale_param(false));
   Blob x({2, 3}), s(std::vector<int>{}), y;
-  fill_gaussian(&x, 51);
+  test::fill_gaussian(&x, 51);
   set_values(&s, {-1.5f});
   layer->setup({&x, &s}, {&y});
   layer->forward({&x, &s}, {&y});
@@ -132,7 +127,7 @@ TEST(ScaleLayer, TwoBottomsScalar) {
 TEST(ScaleLayer, ParameterGradientsAccumulate) {
   auto layer = create_layer(scale_param(true));
   Blob x({2, 3}), y;
-  fill_gaussian(&x, 61);
+  test::fill_gaussian(&x, 61);
   layer->setup({&x}, {&y});
   layer->forward({&x}, {&y});
   y.set_diff(1.f);
@@ -150,8 +145,8 @@ TEST(ScaleLayer, ParameterGradientsAccumulate) {
 TEST(ScaleLayer, InPlaceMatchesOutOfPlace) {
   const std::vector<int> shape = {3, 4, 5};
   Blob x(shape), dy(shape), y;
-  fill_gaussian(&x, 71);
-  fill_gaussian(&dy, 72);
+  test::fill_gaussian(&x, 71);
+  test::fill_gaussian(&dy, 72);
   LayerParameter p = scale_param(true);
   p.mutable_scale_param()->mutable_filler()->set_type("gaussian");
   p.mutable_scale_param()->mutable_bias_filler()->set_type("gaussian");

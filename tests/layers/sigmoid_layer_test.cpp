@@ -6,7 +6,7 @@
 
 #include "gradient_checker.hpp"
 #include "hwgq/layer_registry.hpp"
-#include "hwgq/math/random.hpp"
+#include "test_util.hpp"
 
 namespace hwgq {
 namespace {
@@ -33,16 +33,14 @@ TEST(SigmoidLayer, ForwardByHand) {
 TEST(SigmoidLayer, Gradient) {
   auto layer = create_layer(sigmoid_param());
   Blob x({2, 3, 4}), y;
-  Context::get().set_random_seed(9);
-  rng_gaussian(x.count(), 0.f, 1.5f, x.mutable_cpu_data());
+  test::fill_gaussian(&x, 9, 0.f, 1.5f);
   layer->setup({&x}, {&y});
   EXPECT_EQ(test::check_gradients(*layer, {&x}, {&y}), x.count());
 }
 
 TEST(SigmoidLayer, InPlaceMatchesOutOfPlace) {
   Blob x({3, 5}), y, z({3, 5});
-  Context::get().set_random_seed(10);
-  rng_gaussian(x.count(), 0.f, 1.f, x.mutable_cpu_data());
+  test::fill_gaussian(&x, 10);
   std::copy(x.cpu_data(), x.cpu_data() + x.count(), z.mutable_cpu_data());
   auto a = create_layer(sigmoid_param());
   auto b = create_layer(sigmoid_param());

@@ -4,7 +4,7 @@
 
 #include "gradient_checker.hpp"
 #include "hwgq/layer_registry.hpp"
-#include "hwgq/math/random.hpp"
+#include "test_util.hpp"
 
 namespace hwgq {
 namespace {
@@ -90,8 +90,7 @@ TEST(SliceLayer, Gradient) {
   for (int axis : {0, 1, 2}) {
     auto layer = create_layer(slice_param(axis, {1}));
     Blob x({2, 3, 4}), a, b;
-    Context::get().set_random_seed(17 + axis);
-    rng_gaussian(x.count(), 0.f, 1.f, x.mutable_cpu_data());
+    test::fill_gaussian(&x, 17 + axis);
     layer->setup({&x}, {&a, &b});
     EXPECT_EQ(test::check_gradients(*layer, {&x}, {&a, &b}), x.count());
   }

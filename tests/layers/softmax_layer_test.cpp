@@ -6,7 +6,7 @@
 
 #include "gradient_checker.hpp"
 #include "hwgq/layer_registry.hpp"
-#include "hwgq/math/random.hpp"
+#include "test_util.hpp"
 
 namespace hwgq {
 namespace {
@@ -17,11 +17,6 @@ LayerParameter softmax_param(int axis = 1) {
   p.set_type("Softmax");
   if (axis != 1) p.mutable_softmax_param()->set_axis(axis);
   return p;
-}
-
-void fill_gaussian(Blob* blob, uint64_t seed) {
-  Context::get().set_random_seed(seed);
-  rng_gaussian(blob->count(), 0.f, 1.f, blob->mutable_cpu_data());
 }
 
 TEST(SoftmaxLayer, ForwardByHand) {
@@ -40,7 +35,7 @@ TEST(SoftmaxLayer, ForwardByHand) {
 TEST(SoftmaxLayer, ForwardAlongChannelsOfImages) {
   auto layer = create_layer(softmax_param());
   Blob x({2, 3, 1, 2}), y;
-  fill_gaussian(&x, 81);
+  test::fill_gaussian(&x, 81);
   layer->setup({&x}, {&y});
   layer->forward({&x}, {&y});
   for (int n = 0; n < 2; ++n)
@@ -67,7 +62,7 @@ TEST(SoftmaxLayer, Gradient) {
   for (int axis : {1, 0, 3}) {
     auto layer = create_layer(softmax_param(axis));
     Blob x({2, 3, 2, 2}), y;
-    fill_gaussian(&x, 82);
+    test::fill_gaussian(&x, 82);
     layer->setup({&x}, {&y});
     EXPECT_EQ(test::check_gradients(*layer, {&x}, {&y}), x.count()) << "axis " << axis;
   }
@@ -78,7 +73,7 @@ TEST(SoftmaxLayer, LargerInputMatchesReference) {
   for (const std::vector<int>& shape : {std::vector<int>{128, 20, 8}, std::vector<int>{1024, 20}}) {
     auto layer = create_layer(softmax_param());
     Blob x(shape), y;
-    fill_gaussian(&x, 83);
+    test::fill_gaussian(&x, 83);
     layer->setup({&x}, {&y});
     layer->forward({&x}, {&y});
     const int outer = shape[0], C = shape[1], inner = x.count(2);

@@ -6,7 +6,7 @@
 
 #include "gradient_checker.hpp"
 #include "hwgq/layer_registry.hpp"
-#include "hwgq/math/random.hpp"
+#include "test_util.hpp"
 
 namespace hwgq {
 namespace {
@@ -21,11 +21,6 @@ LayerParameter loss_param() {
 void set_values(Blob* blob, const std::vector<float>& values) {
   ASSERT_EQ(blob->count(), (int)values.size());
   std::copy(values.begin(), values.end(), blob->mutable_cpu_data());
-}
-
-void fill_gaussian(Blob* blob, uint64_t seed) {
-  Context::get().set_random_seed(seed);
-  rng_gaussian(blob->count(), 0.f, 1.f, blob->mutable_cpu_data());
 }
 
 TEST(SoftmaxWithLossLayer, ForwardByHand) {
@@ -112,7 +107,7 @@ TEST(SoftmaxWithLossLayer, AllIgnoredGivesZero) {
   p.mutable_loss_param()->set_ignore_label(-1);
   auto layer = create_layer(p);
   Blob scores({2, 3}), labels({2}), loss;
-  fill_gaussian(&scores, 91);
+  test::fill_gaussian(&scores, 91);
   set_values(&labels, {-1, -1});
   layer->setup({&scores, &labels}, {&loss});
   layer->forward({&scores, &labels}, {&loss});
@@ -143,7 +138,7 @@ TEST(SoftmaxWithLossLayer, Gradient) {
     p.mutable_loss_param()->set_normalization(LossParameter::NormalizationMode(mode));
     auto layer = create_layer(p);
     Blob scores({2, 4, 2, 1}), labels({2, 2}), loss;
-    fill_gaussian(&scores, 92);
+    test::fill_gaussian(&scores, 92);
     set_values(&labels, {0, 1, 3, 2});
     layer->setup({&scores, &labels}, {&loss});
     EXPECT_FALSE(layer->allow_force_backward(1));

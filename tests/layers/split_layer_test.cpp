@@ -4,7 +4,7 @@
 
 #include "gradient_checker.hpp"
 #include "hwgq/layer_registry.hpp"
-#include "hwgq/math/random.hpp"
+#include "test_util.hpp"
 
 namespace hwgq {
 namespace {
@@ -46,8 +46,7 @@ TEST(SplitLayer, BackwardSumsTopGradients) {
 TEST(SplitLayer, Gradient) {
   auto layer = create_layer(split_param());
   Blob x({2, 3, 2}), a, b;
-  Context::get().set_random_seed(121);
-  rng_gaussian(x.count(), 0.f, 1.f, x.mutable_cpu_data());
+  test::fill_gaussian(&x, 121);
   layer->setup({&x}, {&a, &b});
   EXPECT_EQ(test::check_gradients(*layer, {&x}, {&a, &b}), x.count());
 }

@@ -11,14 +11,15 @@
 
 namespace hwgq {
 
-class AccuracyLayer : public Layer {
+class AccuracyLayer : public TypedLayer<AccuracyLayer> {
  public:
-  explicit AccuracyLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Accuracy";
+
+  explicit AccuracyLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "Accuracy"; }
   int exact_num_bottom_blobs() const override { return 2; }
   int min_top_blobs() const override { return 1; }
   int max_top_blobs() const override { return 2; }

@@ -17,14 +17,15 @@
 
 namespace hwgq {
 
-class BatchNormLayer : public Layer {
+class BatchNormLayer : public TypedLayer<BatchNormLayer> {
  public:
-  explicit BatchNormLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "BatchNorm";
+
+  explicit BatchNormLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "BatchNorm"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int exact_num_top_blobs() const override { return 1; }
   bool allow_in_place() const override { return true; }
@@ -41,11 +42,9 @@ class BatchNormLayer : public Layer {
   // net shares the training net's blobs, which change every iteration): per channel the
   // mean and 1 / sqrt(variance + eps), channels() values each, valid until the next call.
   void global_normalization_cpu(const float** mean, const float** inv_std);
-#ifdef HWGQ_WITH_CUDA
   // The same on the device, computed by the kernel forward_gpu uses (so a fused GPU
   // forward normalises with exactly the unfused GPU forward's values).
   void global_normalization_gpu(const float** mean, const float** inv_std);
-#endif
 
   // Re-estimating the running statistics (batch_norm_recalibration.hpp): begin clears
   // them and makes every later training-mode forward add its batch statistics with equal
@@ -56,10 +55,8 @@ class BatchNormLayer : public Layer {
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#endif
 
  private:
   void batch_statistics(const float* x);
@@ -82,11 +79,9 @@ class BatchNormLayer : public Layer {
   // a later in-place layer (Quant, ReLU) may overwrite the top before backward runs.
   Blob x_norm_;
   bool saved_x_norm_ = false;
-#ifdef HWGQ_WITH_CUDA
   // The per-channel statistics of a GPU pass, on the device: mean, variance, 1/std,
   // mean(dy), mean(dy * y), C values each.
   Blob gpu_stats_;
-#endif
 };
 
 }  // namespace hwgq

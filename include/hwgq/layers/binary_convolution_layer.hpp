@@ -14,12 +14,13 @@
 
 namespace hwgq {
 
-class BinaryConvolutionLayer : public ConvolutionLayer {
+class BinaryConvolutionLayer : public TypedLayer<BinaryConvolutionLayer, ConvolutionLayer> {
  public:
-  explicit BinaryConvolutionLayer(const LayerParameter& param) : ConvolutionLayer(param) {}
+  static constexpr const char* kType = "BinaryConvolution";
+
+  explicit BinaryConvolutionLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
-  const char* type() const override { return "BinaryConvolution"; }
 
   // The weights forward uses, recomputed from the current real weights: alpha * sign(W), or
   // a copy of W when use_binarization is false. Shaped like blobs()[0]. Deploy export
@@ -33,12 +34,10 @@ class BinaryConvolutionLayer : public ConvolutionLayer {
  protected:
   const float* weights_for_forward() override;
   const float* weights_for_backward() override;
-#ifdef HWGQ_WITH_CUDA
   // Binarizes on the GPU into binary_weights_ (device side); the per-filter alphas stay
   // on the device too (gpu_alphas_), so alphas() reports the last CPU binarization.
   const float* gpu_weights_for_forward() override;
   const float* gpu_weights_for_backward() override;
-#endif
 
  private:
   void binarize();
@@ -47,9 +46,7 @@ class BinaryConvolutionLayer : public ConvolutionLayer {
   bool use_binarization_ = true;
   Blob binary_weights_;
   std::vector<float> alphas_;
-#ifdef HWGQ_WITH_CUDA
   Blob gpu_alphas_;
-#endif
 };
 
 }  // namespace hwgq

@@ -13,12 +13,13 @@
 
 namespace hwgq {
 
-class BinaryInnerProductLayer : public InnerProductLayer {
+class BinaryInnerProductLayer : public TypedLayer<BinaryInnerProductLayer, InnerProductLayer> {
  public:
-  explicit BinaryInnerProductLayer(const LayerParameter& param) : InnerProductLayer(param) {}
+  static constexpr const char* kType = "BinaryInnerProduct";
+
+  explicit BinaryInnerProductLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
-  const char* type() const override { return "BinaryInnerProduct"; }
 
   // The weights forward uses, recomputed from the current real weights: alpha * sign(W), or
   // a copy of W when use_binarization is false. Shaped like blobs()[0] (N x K).
@@ -31,12 +32,10 @@ class BinaryInnerProductLayer : public InnerProductLayer {
  protected:
   const float* weights_for_forward() override;
   const float* weights_for_backward() override;
-#ifdef HWGQ_WITH_CUDA
   // Binarizes on the GPU into binary_weights_ (device side); the per-filter alphas stay
   // on the device too (gpu_alphas_), so alphas() reports the last CPU binarization.
   const float* gpu_weights_for_forward() override;
   const float* gpu_weights_for_backward() override;
-#endif
 
  private:
   void binarize();
@@ -45,9 +44,7 @@ class BinaryInnerProductLayer : public InnerProductLayer {
   bool use_binarization_ = true;
   Blob binary_weights_;
   std::vector<float> alphas_;
-#ifdef HWGQ_WITH_CUDA
   Blob gpu_alphas_;
-#endif
 };
 
 }  // namespace hwgq

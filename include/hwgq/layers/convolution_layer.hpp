@@ -11,13 +11,14 @@
 
 namespace hwgq {
 
-class ConvolutionLayer : public Layer {
+class ConvolutionLayer : public TypedLayer<ConvolutionLayer> {
  public:
-  explicit ConvolutionLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Convolution";
+
+  explicit ConvolutionLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
-  const char* type() const override { return "Convolution"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int exact_num_top_blobs() const override { return 1; }
 
@@ -29,21 +30,17 @@ class ConvolutionLayer : public Layer {
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#endif
 
   // The weights the forward pass and the bottom gradient use, laid out like blobs_[0].
   // BinaryConvolution substitutes alpha * sign(W) here; the weight gradient always goes to
   // blobs_[0]'s diff. weights_for_backward returns what the last forward used.
   virtual const float* weights_for_forward() { return blobs_[0]->cpu_data(); }
   virtual const float* weights_for_backward() { return blobs_[0]->cpu_data(); }
-#ifdef HWGQ_WITH_CUDA
   // The same on the GPU (device pointers).
   virtual const float* gpu_weights_for_forward() { return blobs_[0]->gpu_data(); }
   virtual const float* gpu_weights_for_backward() { return blobs_[0]->gpu_data(); }
-#endif
 
   // Weights per filter: (C / group) * kernel_h * kernel_w.
   int filter_size() const { return channels_ / group_ * geom_.kernel_h * geom_.kernel_w; }
@@ -68,14 +65,12 @@ class ConvolutionLayer : public Layer {
   Conv2dGeometry geom_{};
   int num_ = 0;
   int out_spatial_ = 0;
-#ifdef HWGQ_WITH_CUDA
   // cuDNN descriptors and the algorithms chosen per input shape
   // (cuda/layers/convolution_layer.cpp).
   struct GpuState;
   std::shared_ptr<GpuState> gpu_;
   // Sets the descriptors for the current shape and picks (or recalls) the algorithms.
   void prepare_gpu(const Blob& bottom);
-#endif
 };
 
 }  // namespace hwgq

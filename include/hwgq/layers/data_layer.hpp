@@ -13,11 +13,12 @@
 
 namespace hwgq {
 
-class DataLayer : public DecodingDataLayer {
+class DataLayer : public TypedLayer<DataLayer, DecodingDataLayer> {
  public:
-  explicit DataLayer(const LayerParameter& param) : DecodingDataLayer(param) {}
+  static constexpr const char* kType = "Data";
+
+  explicit DataLayer(const LayerParameter& param) : TypedLayer(param) {}
   ~DataLayer() override { stop_prefetch(); }
-  const char* type() const override { return "Data"; }
   int64_t source_size() const override { return reader_ ? static_cast<int64_t>(reader_->size()) : -1; }
 
  protected:

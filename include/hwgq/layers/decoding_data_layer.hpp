@@ -92,11 +92,9 @@ class DecodingDataLayer : public Layer {
 
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override {}
-#ifdef HWGQ_WITH_CUDA
   // The batch arrives already uploaded (GPU mode): a device-to-device copy into the tops.
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override {}
-#endif
 
   void stop_prefetch();
 

@@ -10,14 +10,15 @@
 
 namespace hwgq {
 
-class DropoutLayer : public Layer {
+class DropoutLayer : public TypedLayer<DropoutLayer> {
  public:
-  explicit DropoutLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Dropout";
+
+  explicit DropoutLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "Dropout"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int exact_num_top_blobs() const override { return 1; }
   bool allow_in_place() const override { return true; }
@@ -25,20 +26,16 @@ class DropoutLayer : public Layer {
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#endif
 
  private:
   float ratio_ = 0.5f;
   float scale_ = 2.f;
   std::vector<unsigned> mask_;
-#ifdef HWGQ_WITH_CUDA
   // The GPU mask is a hash of (seed, element index), drawn from the run's generator at each
   // forward; backward recomputes it from the seed instead of storing it.
   uint64_t gpu_seed_ = 0;
-#endif
 };
 
 }  // namespace hwgq

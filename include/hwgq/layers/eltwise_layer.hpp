@@ -15,24 +15,23 @@
 
 namespace hwgq {
 
-class EltwiseLayer : public Layer {
+class EltwiseLayer : public TypedLayer<EltwiseLayer> {
  public:
-  explicit EltwiseLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Eltwise";
+
+  explicit EltwiseLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "Eltwise"; }
   int min_bottom_blobs() const override { return 2; }
   int exact_num_top_blobs() const override { return 1; }
 
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#endif
 
  private:
   EltwiseParameter::EltwiseOp op_ = EltwiseParameter::SUM;
@@ -40,10 +39,8 @@ class EltwiseLayer : public Layer {
   bool stable_prod_grad_ = true;
   // MAX: for each element, the index of the bottom that supplied it.
   std::vector<int> max_index_;
-#ifdef HWGQ_WITH_CUDA
   // The same for a GPU pass (ints, on the device).
   std::unique_ptr<SyncedMemory> gpu_max_index_;
-#endif
 };
 
 }  // namespace hwgq

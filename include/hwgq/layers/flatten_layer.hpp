@@ -7,26 +7,25 @@
 
 namespace hwgq {
 
-class FlattenLayer : public Layer {
+class FlattenLayer : public TypedLayer<FlattenLayer> {
  public:
-  explicit FlattenLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Flatten";
+
+  explicit FlattenLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "Flatten"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int exact_num_top_blobs() const override { return 1; }
 
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
   // Both passes only share buffers, which works on either device.
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override { forward_cpu(bottom, top); }
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override {
     backward_cpu(top, propagate_down, bottom);
   }
-#endif
 };
 
 }  // namespace hwgq

@@ -19,14 +19,15 @@
 
 namespace hwgq {
 
-class IdxDataLayer : public Layer {
+class IdxDataLayer : public TypedLayer<IdxDataLayer> {
  public:
-  explicit IdxDataLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "IdxData";
+
+  explicit IdxDataLayer(const LayerParameter& param) : TypedLayer(param) {}
   ~IdxDataLayer() override;
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
-  const char* type() const override { return "IdxData"; }
   int exact_num_bottom_blobs() const override { return 0; }
   int min_top_blobs() const override { return 1; }
   int max_top_blobs() const override { return 2; }
@@ -42,11 +43,9 @@ class IdxDataLayer : public Layer {
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override {}
-#ifdef HWGQ_WITH_CUDA
   // The batch arrives already uploaded (GPU mode): a device-to-device copy into the tops.
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override {}
-#endif
 
  private:
   // Runs in the prefetch thread: fills `batch` with the next batch_size samples.

@@ -17,11 +17,12 @@
 
 namespace hwgq {
 
-class ImageDataLayer : public DecodingDataLayer {
+class ImageDataLayer : public TypedLayer<ImageDataLayer, DecodingDataLayer> {
  public:
-  explicit ImageDataLayer(const LayerParameter& param) : DecodingDataLayer(param) {}
+  static constexpr const char* kType = "ImageData";
+
+  explicit ImageDataLayer(const LayerParameter& param) : TypedLayer(param) {}
   ~ImageDataLayer() override { stop_prefetch(); }
-  const char* type() const override { return "ImageData"; }
   int64_t source_size() const override { return static_cast<int64_t>(entries_.size()); }
 
  protected:

@@ -10,13 +10,14 @@
 
 namespace hwgq {
 
-class InnerProductLayer : public Layer {
+class InnerProductLayer : public TypedLayer<InnerProductLayer> {
  public:
-  explicit InnerProductLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "InnerProduct";
+
+  explicit InnerProductLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
-  const char* type() const override { return "InnerProduct"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int exact_num_top_blobs() const override { return 1; }
 
@@ -28,21 +29,17 @@ class InnerProductLayer : public Layer {
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#endif
 
   // The weights the forward pass and the bottom gradient use, laid out like blobs_[0].
   // BinaryInnerProduct substitutes alpha * sign(W) here; the weight gradient always goes to
   // blobs_[0]'s diff. weights_for_backward returns what the last forward used.
   virtual const float* weights_for_forward() { return blobs_[0]->cpu_data(); }
   virtual const float* weights_for_backward() { return blobs_[0]->cpu_data(); }
-#ifdef HWGQ_WITH_CUDA
   // The same on the GPU (device pointers).
   virtual const float* gpu_weights_for_forward() { return blobs_[0]->gpu_data(); }
   virtual const float* gpu_weights_for_backward() { return blobs_[0]->gpu_data(); }
-#endif
 
  private:
   int num_output_ = 0;

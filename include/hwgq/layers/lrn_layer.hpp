@@ -13,24 +13,23 @@
 
 namespace hwgq {
 
-class LRNLayer : public Layer {
+class LRNLayer : public TypedLayer<LRNLayer> {
  public:
-  explicit LRNLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "LRN";
+
+  explicit LRNLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "LRN"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int exact_num_top_blobs() const override { return 1; }
 
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#endif
 
  private:
   void forward_across(const float* x, float* y);

@@ -22,13 +22,14 @@
 
 namespace hwgq {
 
-class PackedBinaryConvolutionLayer : public Layer {
+class PackedBinaryConvolutionLayer : public TypedLayer<PackedBinaryConvolutionLayer> {
  public:
-  explicit PackedBinaryConvolutionLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "PackedBinaryConvolution";
+
+  explicit PackedBinaryConvolutionLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
-  const char* type() const override { return "PackedBinaryConvolution"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int exact_num_top_blobs() const override { return 1; }
 

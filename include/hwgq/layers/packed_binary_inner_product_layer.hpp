@@ -19,13 +19,14 @@
 
 namespace hwgq {
 
-class PackedBinaryInnerProductLayer : public Layer {
+class PackedBinaryInnerProductLayer : public TypedLayer<PackedBinaryInnerProductLayer> {
  public:
-  explicit PackedBinaryInnerProductLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "PackedBinaryInnerProduct";
+
+  explicit PackedBinaryInnerProductLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
-  const char* type() const override { return "PackedBinaryInnerProduct"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int exact_num_top_blobs() const override { return 1; }
 

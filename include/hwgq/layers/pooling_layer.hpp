@@ -15,13 +15,14 @@
 
 namespace hwgq {
 
-class PoolingLayer : public Layer {
+class PoolingLayer : public TypedLayer<PoolingLayer> {
  public:
-  explicit PoolingLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Pooling";
+
+  explicit PoolingLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
-  const char* type() const override { return "Pooling"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int min_top_blobs() const override { return 1; }
   // MAX may also output its argmax mask.
@@ -33,10 +34,8 @@ class PoolingLayer : public Layer {
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#endif
 
  private:
   int pooled_size(int in, int kernel, int pad, int stride) const;
@@ -51,10 +50,8 @@ class PoolingLayer : public Layer {
   int pooled_h_ = 0, pooled_w_ = 0;
   // Argmax (h * W + w within the plane) of every output, when no mask top is given.
   std::vector<int> argmax_;
-#ifdef HWGQ_WITH_CUDA
   // The same for a GPU pass (ints, on the device).
   std::unique_ptr<SyncedMemory> gpu_argmax_;
-#endif
 };
 
 }  // namespace hwgq

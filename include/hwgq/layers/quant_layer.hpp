@@ -14,17 +14,18 @@ namespace hwgq {
 
 class BatchNormLayer;
 
-class QuantLayer : public Layer {
+class QuantLayer : public TypedLayer<QuantLayer> {
  public:
   enum class Forward { kHwgq, kSign, kHardTanh, kRelu };
   enum class Backward { kRelu, kHardTanh, kLogTailed };
 
-  explicit QuantLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Quant";
+
+  explicit QuantLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "Quant"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int exact_num_top_blobs() const override { return 1; }
   bool allow_in_place() const override { return true; }
@@ -47,10 +48,8 @@ class QuantLayer : public Layer {
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#endif
 
  private:
   void check_centers() const;
@@ -87,16 +86,12 @@ class QuantLayer : public Layer {
   std::vector<float> fused_mean_;
   std::vector<float> fused_inv_std_;
   std::vector<float> fused_cuts_;
-#ifdef HWGQ_WITH_CUDA
   void forward_fused_gpu(const BlobVec& top);
   Blob fused_cuts_gpu_;
-#endif
-#ifdef HWGQ_WITH_CUDA
   // thresholds_ then centers_ on the device, uploaded when they change.
   const float* gpu_table();
   Blob gpu_table_;
   std::vector<float> gpu_table_source_;
-#endif
 };
 
 }  // namespace hwgq

@@ -10,27 +10,26 @@
 
 namespace hwgq {
 
-class ReshapeLayer : public Layer {
+class ReshapeLayer : public TypedLayer<ReshapeLayer> {
  public:
-  explicit ReshapeLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Reshape";
+
+  explicit ReshapeLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "Reshape"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int exact_num_top_blobs() const override { return 1; }
 
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override {}
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
   // Both passes only share buffers, which works on either device.
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override {}
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override {
     backward_cpu(top, propagate_down, bottom);
   }
-#endif
 
  private:
   std::vector<int> spec_;  // reshape_param.shape as written

@@ -11,14 +11,15 @@
 
 namespace hwgq {
 
-class ScaleLayer : public Layer {
+class ScaleLayer : public TypedLayer<ScaleLayer> {
  public:
-  explicit ScaleLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Scale";
+
+  explicit ScaleLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "Scale"; }
   int min_bottom_blobs() const override { return 1; }
   int max_bottom_blobs() const override { return 2; }
   int exact_num_top_blobs() const override { return 1; }
@@ -27,10 +28,8 @@ class ScaleLayer : public Layer {
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#endif
 
  private:
   // The axis of bottom[0] where s starts; a scalar s (no axes) may sit anywhere.

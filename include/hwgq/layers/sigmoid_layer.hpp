@@ -2,28 +2,26 @@
 // may run in place.
 #pragma once
 
-#include "hwgq/layer.hpp"
+#include <cmath>
+
+#include "hwgq/layers/elementwise_layer.hpp"
 
 namespace hwgq {
 
-class SigmoidLayer : public Layer {
+class SigmoidLayer : public ElementwiseLayer<SigmoidLayer> {
  public:
-  explicit SigmoidLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Sigmoid";
 
-  void reshape(const BlobVec& bottom, const BlobVec& top) override;
+  struct Function {
+    // 0.5 * tanh(x / 2) + 0.5 is the same function without exp(-x) overflowing for x << 0.
+    HWGQ_HOST_DEVICE float forward(float x) const { return 0.5f * tanhf(0.5f * x) + 0.5f; }
+    HWGQ_HOST_DEVICE float backward(float y, float dy) const { return dy * y * (1.f - y); }
+    static constexpr bool kGradientFromOutput = true;
+  };
 
-  const char* type() const override { return "Sigmoid"; }
-  int exact_num_bottom_blobs() const override { return 1; }
-  int exact_num_top_blobs() const override { return 1; }
-  bool allow_in_place() const override { return true; }
+  explicit SigmoidLayer(const LayerParameter& param) : ElementwiseLayer(param) {}
 
- protected:
-  void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
-  void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
-  void forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
-  void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#endif
+  Function function() const { return {}; }
 };
 
 }  // namespace hwgq

@@ -7,24 +7,23 @@
 
 namespace hwgq {
 
-class SliceLayer : public Layer {
+class SliceLayer : public TypedLayer<SliceLayer> {
  public:
-  explicit SliceLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Slice";
+
+  explicit SliceLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "Slice"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int min_top_blobs() const override { return 1; }
 
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#endif
 
  private:
   int requested_axis_ = 1;  // as written; may be negative

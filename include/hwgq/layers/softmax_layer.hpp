@@ -7,13 +7,14 @@
 
 namespace hwgq {
 
-class SoftmaxLayer : public Layer {
+class SoftmaxLayer : public TypedLayer<SoftmaxLayer> {
  public:
-  explicit SoftmaxLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Softmax";
+
+  explicit SoftmaxLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "Softmax"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int exact_num_top_blobs() const override { return 1; }
 
@@ -26,10 +27,8 @@ class SoftmaxLayer : public Layer {
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#endif
 
  private:
   int axis_ = 1;

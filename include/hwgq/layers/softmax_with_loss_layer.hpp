@@ -14,14 +14,15 @@
 
 namespace hwgq {
 
-class SoftmaxWithLossLayer : public Layer {
+class SoftmaxWithLossLayer : public TypedLayer<SoftmaxWithLossLayer> {
  public:
-  explicit SoftmaxWithLossLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "SoftmaxWithLoss";
+
+  explicit SoftmaxWithLossLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void layer_setup(const BlobVec& bottom, const BlobVec& top) override;
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "SoftmaxWithLoss"; }
   int exact_num_bottom_blobs() const override { return 2; }
   int min_top_blobs() const override { return 1; }
   int max_top_blobs() const override { return 2; }
@@ -31,10 +32,8 @@ class SoftmaxWithLossLayer : public Layer {
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#endif
 
  private:
   // The divisor of the summed loss for the configured normalization mode.
@@ -50,10 +49,8 @@ class SoftmaxWithLossLayer : public Layer {
   int outer_ = 1;
   int classes_ = 1;
   int inner_ = 1;
-#ifdef HWGQ_WITH_CUDA
   // Labels not ignored in the last GPU forward, reused by backward (the labels are the same).
   int gpu_valid_count_ = 0;
-#endif
 };
 
 }  // namespace hwgq

@@ -7,24 +7,23 @@
 
 namespace hwgq {
 
-class SplitLayer : public Layer {
+class SplitLayer : public TypedLayer<SplitLayer> {
  public:
-  explicit SplitLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "Split";
+
+  explicit SplitLayer(const LayerParameter& param) : TypedLayer(param) {}
 
   void reshape(const BlobVec& bottom, const BlobVec& top) override;
 
-  const char* type() const override { return "Split"; }
   int exact_num_bottom_blobs() const override { return 1; }
   int min_top_blobs() const override { return 1; }
 
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override {}
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
   // The tops already view the bottom's data.
   void forward_gpu(const BlobVec& bottom, const BlobVec& top) override {}
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#endif
 };
 
 }  // namespace hwgq

@@ -1,28 +1,25 @@
 // TanH: y = tanh(x). Backward uses only y (dy * (1 - y^2)), so the layer may run in place.
 #pragma once
 
-#include "hwgq/layer.hpp"
+#include <cmath>
+
+#include "hwgq/layers/elementwise_layer.hpp"
 
 namespace hwgq {
 
-class TanHLayer : public Layer {
+class TanHLayer : public ElementwiseLayer<TanHLayer> {
  public:
-  explicit TanHLayer(const LayerParameter& param) : Layer(param) {}
+  static constexpr const char* kType = "TanH";
 
-  void reshape(const BlobVec& bottom, const BlobVec& top) override;
+  struct Function {
+    HWGQ_HOST_DEVICE float forward(float x) const { return tanhf(x); }
+    HWGQ_HOST_DEVICE float backward(float y, float dy) const { return dy * (1.f - y * y); }
+    static constexpr bool kGradientFromOutput = true;
+  };
 
-  const char* type() const override { return "TanH"; }
-  int exact_num_bottom_blobs() const override { return 1; }
-  int exact_num_top_blobs() const override { return 1; }
-  bool allow_in_place() const override { return true; }
+  explicit TanHLayer(const LayerParameter& param) : ElementwiseLayer(param) {}
 
- protected:
-  void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
-  void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#ifdef HWGQ_WITH_CUDA
-  void forward_gpu(const BlobVec& bottom, const BlobVec& top) override;
-  void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
-#endif
+  Function function() const { return {}; }
 };
 
 }  // namespace hwgq

@@ -13,10 +13,4 @@ inline float binary_sign(float w) { return w >= 0.f ? 1.f : -1.f; }
 // alphas may be null; otherwise it receives the rows alpha values. out may equal w.
 void binarize_rows(const float* w, int rows, int cols, bool use_alpha, float* out, float* alphas);
 
-#ifdef HWGQ_WITH_CUDA
-// The same on the GPU (cuda/quant/binarize.cu), all pointers device memory: one block per
-// row reduces mean |w| (in double) and writes the row in the same pass over the weights.
-void gpu_binarize_rows(const float* w, int rows, int cols, bool use_alpha, float* out, float* alphas);
-#endif
-
 }  // namespace hwgq

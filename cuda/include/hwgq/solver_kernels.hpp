@@ -1,7 +1,7 @@
 // The solvers' update rules on the GPU (cuda/solver_kernels.cu), so that a GPU run keeps
 // its parameters, gradients and history on the device instead of copying every weight
 // to the host and back each iteration. Same arithmetic as the CPU rules in solver.cpp;
-// all pointers are device memory. Defined only with HWGQ_WITH_CUDA.
+// all pointers are device memory. Internal to the CUDA backend, like hwgq/util/cuda.hpp.
 #pragma once
 
 namespace hwgq {

@@ -1,7 +1,8 @@
 // The GPU counterparts of blas.hpp: row-major BLAS through cuBLAS plus elementwise kernels
 // that several layers share. Every pointer is device memory (Blob::gpu_data and friends).
-// Defined only in a build with the CUDA backend (HWGQ_WITH_CUDA); callers outside cuda/
-// guard their uses with that macro. No CUDA types appear here, so plain C++ may include it.
+// Part of the CUDA backend (cuda/include is on the include path of hwgq_core only in a
+// CUDA build); callers in src/ guard their uses with HWGQ_WITH_CUDA. No CUDA types appear
+// here, so plain C++ may include it.
 #pragma once
 
 #include "hwgq/math/blas.hpp"
@@ -32,9 +33,5 @@ void gpu_mul(int n, const float* a, const float* b, float* y);
 void gpu_scale(int n, float alpha, const float* x, float* y);
 // x[i] += alpha
 void gpu_add_scalar(int n, float alpha, float* x);
-
-// Allows (or forbids, the default) TF32 tensor-core math in cuBLAS and cuDNN for float32:
-// several times faster on Ampere and Hopper at about 1e-3 relative error per product.
-void set_gpu_tf32(bool allowed);
 
 }  // namespace hwgq

@@ -1,8 +1,8 @@
 // The CUDA side of the backend: error checks that raise hwgq::Error, launch geometry for
 // elementwise kernels, and the per-device context (cuBLAS handle, scratch workspace, copy
-// stream). Only code built with HWGQ_WITH_CUDA (cuda/, and #ifdef'd parts of src/) may
-// include this header; everything else talks to the GPU through gpu_blas.hpp and
-// device_memory.hpp, which carry no CUDA types.
+// stream). Internal to the CUDA backend (cuda/include, on the include path of hwgq_core in
+// a CUDA build only): cuda/ and #ifdef'd parts of src/ include it; the public interface to
+// the GPU is hwgq/util/device_memory.hpp, which carries no CUDA types.
 #pragma once
 
 #ifndef HWGQ_WITH_CUDA
