@@ -6,7 +6,7 @@
 
 #include "commands.hpp"
 #include "flags.hpp"
-#include "hwgq/quant/deploy_export.hpp"
+#include "hwgq/deploy/binary_weight_export.hpp"
 #include "hwgq/util/io.hpp"
 
 namespace hwgq::cli {

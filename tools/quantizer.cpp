@@ -12,7 +12,7 @@
 #include "flags.hpp"
 #include "hwgq/common.hpp"
 #include "hwgq/net.hpp"
-#include "hwgq/quant/activation_recorder.hpp"
+#include "hwgq/analysis/activation_recorder.hpp"
 #include "hwgq/quant/quantizer_design.hpp"
 #include "hwgq/util/io.hpp"
 
