@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libprotobuf-dev protobuf-compiler
   libgflags-dev libgoogle-glog-dev
-  libeigen3-dev libopenblas-dev libopenblas-openmp-dev
+  libopenblas-dev libopenblas-openmp-dev
   libgtest-dev googletest
   zlib1g-dev
   liblmdb-dev libjpeg62-turbo-dev libpng-dev

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds hwgq and runs every test: the Release build (with the CUDA
-# backend when nvcc is present; GPU tests skip without a GPU), then a CPU build under
+# backend when nvcc is present; GPU tests skip without a GPU) and a project built against
+# its installed package (scripts/test_install.sh), then a CPU build under
 # AddressSanitizer and UndefinedBehaviorSanitizer. Set HWGQ_SKIP_SANITIZE=1 to run only
 # the first.
 set -euo pipefail
@@ -17,6 +18,8 @@ BUILD_DIR=build bash scripts/build.sh
 # The Release pass also runs the long tests (the authors' largest ImageNet nets built and
 # trained for 2 iterations); the sanitizer pass leaves them out for time.
 (cd build && HWGQ_LONG_TESTS=1 ctest --output-on-failure -j"$JOBS")
+# The installed package: a project outside the tree finds hwgq::hwgq and runs a net.
+BUILD_DIR=build bash scripts/test_install.sh
 
 if [ "${HWGQ_SKIP_SANITIZE:-0}" != "1" ]; then
   echo "== AddressSanitizer + UndefinedBehaviorSanitizer build =="

@@ -6,8 +6,8 @@
 
 #include "commands.hpp"
 #include "flags.hpp"
+#include "hwgq/deploy/binary_weight_export.hpp"
 #include "hwgq/passes/build_net.hpp"
-#include "hwgq/quant/deploy_export.hpp"
 #include "hwgq/util/io.hpp"
 
 namespace hwgq::cli {

@@ -8,9 +8,9 @@
 #include "commands.hpp"
 #include "flags.hpp"
 #include "hwgq/layers/quant_layer.hpp"
+#include "hwgq/analysis/activation_recorder.hpp"
+#include "hwgq/analysis/histogram_svg.hpp"
 #include "hwgq/passes/build_net.hpp"
-#include "hwgq/quant/activation_recorder.hpp"
-#include "hwgq/quant/histogram_svg.hpp"
 #include "hwgq/util/io.hpp"
 
 namespace hwgq::cli {

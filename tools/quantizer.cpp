@@ -11,8 +11,8 @@
 #include "commands.hpp"
 #include "flags.hpp"
 #include "hwgq/common.hpp"
+#include "hwgq/analysis/activation_recorder.hpp"
 #include "hwgq/passes/build_net.hpp"
-#include "hwgq/quant/activation_recorder.hpp"
 #include "hwgq/quant/quantizer_design.hpp"
 #include "hwgq/util/io.hpp"
 

@@ -1,4 +1,4 @@
-#include "hwgq/quant/histogram_svg.hpp"
+#include "hwgq/analysis/histogram_svg.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "hwgq/quant/deploy_export.hpp"
+#include "hwgq/deploy/binary_weight_export.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "hwgq/quant/activation_recorder.hpp"
+#include "hwgq/analysis/activation_recorder.hpp"
 
 #include <algorithm>
 

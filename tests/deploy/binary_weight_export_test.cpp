@@ -1,4 +1,4 @@
-#include "hwgq/quant/deploy_export.hpp"
+#include "hwgq/deploy/binary_weight_export.hpp"
 
 #include <gtest/gtest.h>
 
@@ -36,7 +36,7 @@ void set_bn_statistics(Net& net) {
   bn->blobs()[2]->mutable_cpu_data()[0] = 1.f;
 }
 
-TEST(DeployExport, PlainLayersHoldAlphaSignWAndComputeTheSame) {
+TEST(BinaryWeightExport, PlainLayersHoldAlphaSignWAndComputeTheSame) {
   const NetParameter model = test::net_from_text(kBinaryNet);
   Context::get().set_random_seed(4);
   Net trained(model, TEST);
@@ -74,7 +74,7 @@ TEST(DeployExport, PlainLayersHoldAlphaSignWAndComputeTheSame) {
   EXPECT_GT(max_output_difference(trained, plain), 0.f);
 }
 
-TEST(DeployExport, BinarizeVerbWritesDeployFilesAndChecksThem) {
+TEST(BinaryWeightExport, BinarizeVerbWritesDeployFilesAndChecksThem) {
   test::TempDir dir;
   test::write_text(dir.file("net.prototxt"), kBinaryNet);
   Context::get().set_random_seed(9);
@@ -92,7 +92,7 @@ TEST(DeployExport, BinarizeVerbWritesDeployFilesAndChecksThem) {
   EXPECT_TRUE(file_exists(dir.file("deploy/trained_bw.caffemodel")));
 }
 
-TEST(DeployExport, ModelWithoutBinaryLayersIsAnError) {
+TEST(BinaryWeightExport, ModelWithoutBinaryLayersIsAnError) {
   test::TempDir dir;
   test::write_text(dir.file("net.prototxt"),
                    "layer { name: \"input\" type: \"Input\" top: \"data\" input_param { shape { dim: 1 dim: 3 } } }\n"
