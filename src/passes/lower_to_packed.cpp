@@ -154,6 +154,8 @@ PackedModelProto lower_to_packed(const NetParameter& deploy, Net& trained, Packe
   // Decide, per trained layer, whether it packs.
   std::map<std::string, std::vector<float>> levels_of;
   std::map<std::string, kernels::PackedBinaryWeights> packed_of;
+  // Binary layers on float inputs whose weights are stored as alpha * sign floats.
+  std::map<std::string, kernels::PackedBinaryWeights> expanded_of;
   for (int i = 0; i < static_cast<int>(trained.layers().size()); ++i) {
     Layer& layer = *trained.layers()[i];
     const std::string type = layer.type();
@@ -193,13 +195,22 @@ PackedModelProto lower_to_packed(const NetParameter& deploy, Net& trained, Packe
           packed = kernels::pack_binary_weights(w.cpu_data(), w.shape(0), w.count() / w.shape(0), 1, 1, 1, use_alpha);
         }
         const bool quantized_input = !levels_of[layer.name()].empty();
-        row.type = quantized_input ? (conv ? "PackedBinaryConvolution" : "PackedBinaryInnerProduct")
-                                   : (conv ? "Convolution (1-bit weights)" : "InnerProduct (1-bit weights)");
-        row.packed = true;
-        row.popcount = quantized_input;
-        row.stored_bytes = int64_t(packed.bits.size()) * 8 + int64_t(packed.alpha.size()) * 4;
-        for (size_t b = 1; b < layer.blobs().size(); ++b) row.stored_bytes += int64_t(layer.blobs()[b]->count()) * 4;
-        packed_of[layer.name()] = std::move(packed);
+        const int64_t bits_bytes = int64_t(packed.bits.size()) * 8 + int64_t(packed.alpha.size()) * 4;
+        int64_t bias_bytes = 0;
+        for (size_t b = 1; b < layer.blobs().size(); ++b) bias_bytes += int64_t(layer.blobs()[b]->count()) * 4;
+        if (!quantized_input && bits_bytes >= int64_t(w.count()) * 4) {
+          // Few input channels (e.g. one gray channel): a 64-bit word per kernel tap holds
+          // mostly padding, so the alpha * sign weights are smaller stored as floats.
+          row.type = conv ? "Convolution (binarized)" : "InnerProduct (binarized)";
+          expanded_of[layer.name()] = std::move(packed);
+        } else {
+          row.type = quantized_input ? (conv ? "PackedBinaryConvolution" : "PackedBinaryInnerProduct")
+                                     : (conv ? "Convolution (1-bit weights)" : "InnerProduct (1-bit weights)");
+          row.packed = true;
+          row.popcount = quantized_input;
+          row.stored_bytes = bits_bytes + bias_bytes;
+          packed_of[layer.name()] = std::move(packed);
+        }
       }
     }
     if (report && (row.float_bytes > 0 || row.macs > 0)) report->layers.push_back(row);
@@ -213,6 +224,21 @@ PackedModelProto lower_to_packed(const NetParameter& deploy, Net& trained, Packe
     layer.clear_blobs();
     auto trained_layer = trained_layers.find(layer.name());
     auto packed = packed_of.find(layer.name());
+    auto expanded = expanded_of.find(layer.name());
+    if (expanded != expanded_of.end()) {
+      const kernels::PackedBinaryWeights& w = expanded->second;
+      layer.set_type(layer.type() == "BinaryConvolution" ? "Convolution" : "InnerProduct");
+      layer.clear_binary_convolution_param();
+      layer.clear_binary_inner_product_param();
+      BlobProto weights = trained_layer->second->blobs(0);
+      weights.clear_data();
+      std::vector<float> values(size_t(w.out_channels) * w.in_channels * w.kernel_h * w.kernel_w);
+      expand_binary_weights(w, values.data());
+      *weights.mutable_data() = {values.begin(), values.end()};
+      *layer.add_blobs() = weights;
+      for (int b = 1; b < trained_layer->second->blobs_size(); ++b) *layer.add_blobs() = trained_layer->second->blobs(b);
+      continue;
+    }
     if (packed == packed_of.end()) {
       if (trained_layer != trained_layers.end()) {
         for (const auto& blob : trained_layer->second->blobs()) *layer.add_blobs() = blob;
@@ -230,6 +256,8 @@ PackedModelProto lower_to_packed(const NetParameter& deploy, Net& trained, Packe
       proto.set_float_input(true);
     } else {
       layer.set_type(conv ? "PackedBinaryConvolution" : "PackedBinaryInnerProduct");
+      // Learning-rate specs name the real weights, which a packed layer no longer has.
+      layer.clear_param();
       QuantParameter* quant = layer.mutable_quant_param();
       quant->Clear();
       for (float q : levels) quant->add_centers(q);

@@ -39,7 +39,8 @@ std::string net_text(const std::string& centers, int channels, int groups, int d
          " dilation: " + std::to_string(dilation) +
          " bias_term: true bias_filler { type: 'gaussian' std: 0.1 } } binary_convolution_param { use_alpha: true } }\n" +
          batch_norm("bn1", "c1") + quant("q1", "c1", "a1", centers) +
-         "layer { name: 'f2' type: 'BinaryInnerProduct' bottom: 'a1' top: 'f2' inner_product_param { num_output: 67 } "
+         "layer { name: 'f2' type: 'BinaryInnerProduct' bottom: 'a1' top: 'f2' param { lr_mult: 1 decay_mult: 0 } "
+         "inner_product_param { num_output: 67 } "
          "binary_inner_product_param { use_alpha: true } }\n" +
          batch_norm("bn2", "f2") + quant("q2", "f2", "a2", centers) +
          "layer { name: 'f3' type: 'BinaryInnerProduct' bottom: 'a2' top: 'f3' inner_product_param { num_output: 10 "

@@ -78,7 +78,7 @@ TEST_F(ExportInfer, ExportVerifiesInfersAndTimes) {
   EXPECT_NE(exported.output.find("wrote " + model), std::string::npos) << exported.output;
   EXPECT_NE(exported.output.find("verified on 60 images: 60 same top-1 class"), std::string::npos) << exported.output;
   EXPECT_NE(exported.output.find("PackedBinaryConvolution"), std::string::npos) << exported.output;
-  EXPECT_NE(exported.output.find("Convolution (1-bit weights)"), std::string::npos) << exported.output;
+  EXPECT_NE(exported.output.find("Convolution (binarized)"), std::string::npos) << exported.output;
 
   // Packed accuracy over the IDX set equals the float net's `hwgq test` accuracy.
   const auto tested = run_hwgq("test --model=" + file("train_val.prototxt") + " --weights=" + weights_ +
