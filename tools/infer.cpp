@@ -51,11 +51,19 @@ std::vector<std::string> split_commas(const std::string& text) {
   return parts;
 }
 
+// An IDX images file, raw or gzip-compressed (as Debian ships Fashion-MNIST).
 bool is_idx_images(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   unsigned char magic[4] = {};
-  return in.read(reinterpret_cast<char*>(magic), 4) && magic[0] == 0 && magic[1] == 0 && magic[2] == 8 &&
-         magic[3] == 3;
+  if (!in.read(reinterpret_cast<char*>(magic), 4)) return false;
+  if (magic[0] == 0 && magic[1] == 0 && magic[2] == 8 && magic[3] == 3) return true;
+  if (magic[0] != 0x1f || magic[1] != 0x8b) return false;
+  try {
+    read_idx_header(path, 3);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
 }
 
 // Reads every item of --images.
