@@ -7,6 +7,8 @@
 # memory of `hwgq time` on the packed model and on the float prototxt, and of PyTorch.
 #
 #   bench/packed_inference.sh [DEPLOY] [ROUNDS]
+# CPU_TIME=1 times with the process CPU clock on both sides (steadier on a shared machine;
+# for one thread it is the latency, for two the total work).
 # DEPLOY defaults to the authors' res18-hwgq-3ne-clip-poly-320k/deploy.prototxt, found in
 # $HWGQ_REFERENCE_DIR or ../shared/reference/hwgq-official.
 set -euo pipefail
@@ -20,6 +22,8 @@ TCMALLOC=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4
 [ -f "$DEPLOY" ] || { echo "no deploy prototxt at $DEPLOY"; exit 1; }
 source bench/median.sh
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+CLOCK_HWGQ="" CLOCK_TORCH=""
+if [ "${CPU_TIME:-0}" = "1" ]; then CLOCK_HWGQ="--cpu_time" CLOCK_TORCH="--cpu_time"; fi
 
 echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-), kernel path: ${HWGQ_ISA:-best}"
 printf '%-6s %-7s %10s %10s %10s %14s %16s\n' batch threads float_ms packed_ms torch_ms float/packed torch/packed
@@ -28,10 +32,10 @@ for batch in 1 16; do
     f=() p=() t=()
     for round in $(seq "$ROUNDS"); do
       read -r _ _ isa fm pm _ same _ < <(OMP_NUM_THREADS=$threads "$BUILD"/bin/hwgq_bench_packed --model="$DEPLOY" \
-          --batch="$batch" --threads="$threads" --runs=7)
+          --batch="$batch" --threads="$threads" --runs=7 $CLOCK_HWGQ)
       [ "${same%/*}" = "${same#*/}" ] || { echo "packed and float disagree on a class: $same"; exit 1; }
       tm=$(LD_PRELOAD=$TCMALLOC OMP_NUM_THREADS=$threads /usr/bin/python3 bench/pytorch_resnet18_infer.py \
-          --batch "$batch" --threads "$threads" --runs 7 | awk '{print $5}')
+          --batch "$batch" --threads "$threads" --runs 7 $CLOCK_TORCH | awk '{print $5}')
       f+=("$fm") p+=("$pm") t+=("$tm")
     done
     F=$(median "${f[@]}") P=$(median "${p[@]}") T=$(median "${t[@]}")

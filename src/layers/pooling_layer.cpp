@@ -93,15 +93,102 @@ void PoolingLayer::reshape(const BlobVec& bottom, const BlobVec& top) {
   if (is_max_ && top.size() == 1) argmax_.resize(top[0]->count());
 }
 
+// Max pooling values in the order the tracking loop visits them (rows, then columns), with
+// a select instead of a branch: v > best ? v : best keeps the first of equal values and
+// never takes a NaN, exactly as the tracking loop does.
+void PoolingLayer::max_pool_values_cpu(const float* x, float* y) const {
+  const int planes = num_ * channels_;
+  const int in_plane = height_ * width_;
+  const int out_plane = pooled_h_ * pooled_w_;
+#pragma omp parallel for schedule(static) if (static_cast<long long>(planes) * in_plane > (1 << 15))
+  for (int plane = 0; plane < planes; ++plane) {
+    const float* xp = x + static_cast<size_t>(plane) * in_plane;
+    float* yp = y + static_cast<size_t>(plane) * out_plane;
+    for (int ph = 0; ph < pooled_h_; ++ph) {
+      float* yrow = yp + static_cast<size_t>(ph) * pooled_w_;
+      for (int pw = 0; pw < pooled_w_; ++pw) yrow[pw] = -FLT_MAX;
+      const int h0 = std::max(ph * stride_h_ - pad_h_, 0);
+      const int h1 = std::min(ph * stride_h_ - pad_h_ + kernel_h_, height_);
+      // Columns whose window lies inside the row: the window offset kw is the outer loop, so
+      // the inner one runs over outputs with a fixed stride (it vectorises); the order in
+      // which one output meets its inputs is still row-major, columns ascending.
+      const int inner_begin = std::min(pooled_w_, (pad_w_ + stride_w_ - 1) / stride_w_);
+      int inner_end = inner_begin;
+      while (inner_end < pooled_w_ && inner_end * stride_w_ - pad_w_ + kernel_w_ <= width_) ++inner_end;
+      for (int h = h0; h < h1; ++h) {
+        const float* xr = xp + static_cast<size_t>(h) * width_;
+        for (int pw = 0; pw < pooled_w_; ++pw) {
+          if (pw == inner_begin) pw = inner_end;
+          if (pw >= pooled_w_) break;
+          const int w0 = std::max(pw * stride_w_ - pad_w_, 0);
+          const int w1 = std::min(pw * stride_w_ - pad_w_ + kernel_w_, width_);
+          float best = yrow[pw];
+          for (int w = w0; w < w1; ++w) best = xr[w] > best ? xr[w] : best;
+          yrow[pw] = best;
+        }
+        for (int kw = 0; kw < kernel_w_; ++kw) {
+          const float* xk = xr + kw - pad_w_;
+          for (int pw = inner_begin; pw < inner_end; ++pw) {
+            const float v = xk[static_cast<size_t>(pw) * stride_w_];
+            yrow[pw] = v > yrow[pw] ? v : yrow[pw];
+          }
+        }
+      }
+    }
+  }
+}
+
+void PoolingLayer::track_max_positions_cpu(const float* x, float* y) {
+  const int planes = num_ * channels_;
+  const int in_plane = height_ * width_;
+  const int out_plane = pooled_h_ * pooled_w_;
+  int* argmax = argmax_.data();
+#pragma omp parallel for schedule(static) if (static_cast<long long>(planes) * in_plane > (1 << 15))
+  for (int plane = 0; plane < planes; ++plane) {
+    const float* xp = x + static_cast<size_t>(plane) * in_plane;
+    const size_t out_offset = static_cast<size_t>(plane) * out_plane;
+    for (int ph = 0; ph < pooled_h_; ++ph) {
+      const int h0 = std::max(ph * stride_h_ - pad_h_, 0);
+      const int h1 = std::min(ph * stride_h_ - pad_h_ + kernel_h_, height_);
+      for (int pw = 0; pw < pooled_w_; ++pw) {
+        const int w0 = std::max(pw * stride_w_ - pad_w_, 0);
+        const int w1 = std::min(pw * stride_w_ - pad_w_ + kernel_w_, width_);
+        float best = -FLT_MAX;
+        int best_at = h0 * width_ + w0;
+        for (int h = h0; h < h1; ++h) {
+          for (int w = w0; w < w1; ++w) {
+            const float v = xp[h * width_ + w];
+            if (v > best) {
+              best = v;
+              best_at = h * width_ + w;
+            }
+          }
+        }
+        const size_t o = out_offset + ph * pooled_w_ + pw;
+        y[o] = best;
+        argmax[o] = best_at;
+      }
+    }
+  }
+}
+
 void PoolingLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
   const float* x = bottom[0]->cpu_data();
   float* y = top[0]->mutable_cpu_data();
   const int planes = num_ * channels_;
   const int in_plane = height_ * width_;
   const int out_plane = pooled_h_ * pooled_w_;
+  if (is_max_ && phase() == TEST && top.size() == 1) {
+    // Inference: the values only. The positions a backward pass needs are found again then
+    // (argmax_valid_), so a forward-only net never pays for tracking them.
+    max_pool_values_cpu(x, y);
+    argmax_valid_ = false;
+    return;
+  }
   if (is_max_) {
     int* argmax = top.size() == 1 ? argmax_.data() : nullptr;
     float* mask = top.size() > 1 ? top[1]->mutable_cpu_data() : nullptr;
+    argmax_valid_ = true;
 #pragma omp parallel for schedule(static) if (static_cast<long long>(planes) * in_plane > (1 << 15))
     for (int plane = 0; plane < planes; ++plane) {
       const float* xp = x + static_cast<size_t>(plane) * in_plane;
@@ -169,6 +256,12 @@ void PoolingLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& pro
   const int in_plane = height_ * width_;
   const int out_plane = pooled_h_ * pooled_w_;
   set(bottom[0]->count(), 0.f, dx);
+  if (is_max_ && top.size() == 1 && !argmax_valid_) {
+    // The forward took the values-only path: find the positions now.
+    std::vector<float> values(top[0]->count());
+    track_max_positions_cpu(bottom[0]->cpu_data(), values.data());
+    argmax_valid_ = true;
+  }
   if (is_max_) {
     const int* argmax = top.size() == 1 ? argmax_.data() : nullptr;
     const float* mask = top.size() > 1 ? top[1]->cpu_data() : nullptr;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <cmath>
+#include <cstring>
 #include <numeric>
 #include <random>
 #include <string>
@@ -253,6 +255,53 @@ TEST(PoolingLayer, RegisteredAndReshapes) {
   x.reshape({3, 2, 27, 27});
   layer->forward({&x}, {&y});
   EXPECT_EQ(y.shape(), (std::vector<int>{3, 2, 13, 13}));
+}
+
+}  // namespace
+}  // namespace hwgq
+
+namespace hwgq {
+namespace {
+
+// A TEST-phase max pooling computes values without tracking positions (a vectorised
+// path); it must give the tracking path's values bit for bit, ties between +0 and -0 and
+// NaN inputs included, and a backward after it must find the same positions.
+TEST(PoolingLayer, InferencePathMatchesTrackingPathAndBackward) {
+  for (const std::string& geometry :
+       {"kernel_size: 3 stride: 2", "kernel_size: 3 stride: 2 pad: 1", "kernel_size: 2 stride: 2",
+        "kernel_h: 3 kernel_w: 2 stride_h: 1 stride_w: 3 pad_w: 1", "kernel_size: 5 stride: 1 pad: 2"}) {
+    SCOPED_TRACE(geometry);
+    LayerParameter train_param = pool_param("pool: MAX " + geometry);
+    LayerParameter test_param = train_param;
+    test_param.set_phase(TEST);
+    auto train = create_layer(train_param);
+    auto test = create_layer(test_param);
+    Blob x({2, 3, 13, 17}), y_train, y_test;
+    std::mt19937 rng(5);
+    std::uniform_int_distribution<int> pick(0, 9);
+    for (int i = 0; i < x.count(); ++i) {
+      const int r = pick(rng);
+      // Few distinct values, so windows hold ties; signed zeros and NaNs among them.
+      x.mutable_cpu_data()[i] = r == 0 ? -0.f : r == 1 ? 0.f : r == 2 ? std::nanf("") : float(r % 4) - 1.f;
+    }
+    train->setup({&x}, {&y_train});
+    test->setup({&x}, {&y_test});
+    train->forward({&x}, {&y_train});
+    test->forward({&x}, {&y_test});
+    ASSERT_EQ(y_train.count(), y_test.count());
+    for (int i = 0; i < y_train.count(); ++i) {
+      const float a = y_train.cpu_data()[i], b = y_test.cpu_data()[i];
+      ASSERT_EQ(std::memcmp(&a, &b, sizeof(float)), 0) << "output " << i << ": " << a << " vs " << b;
+    }
+    Blob x_train({2, 3, 13, 17});  // shapes the gradient; the tracking path needs no data
+    for (int i = 0; i < y_train.count(); ++i) {
+      y_train.mutable_cpu_diff()[i] = 0.25f * (i % 7);
+      y_test.mutable_cpu_diff()[i] = 0.25f * (i % 7);
+    }
+    train->backward({&y_train}, {true}, {&x_train});
+    test->backward({&y_test}, {true}, {&x});
+    for (int i = 0; i < x.count(); ++i) ASSERT_EQ(x.cpu_diff()[i], x_train.cpu_diff()[i]) << "input " << i;
+  }
 }
 
 }  // namespace

@@ -38,6 +38,9 @@ class PoolingLayer : public TypedLayer<PoolingLayer> {
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
 
  private:
+  // Max pooling: values only (inference), and values with their positions into argmax_.
+  void max_pool_values_cpu(const float* x, float* y) const;
+  void track_max_positions_cpu(const float* x, float* y);
   int pooled_size(int in, int kernel, int pad, int stride) const;
 
   bool is_max_ = true;
@@ -50,6 +53,9 @@ class PoolingLayer : public TypedLayer<PoolingLayer> {
   int pooled_h_ = 0, pooled_w_ = 0;
   // Argmax (h * W + w within the plane) of every output, when no mask top is given.
   std::vector<int> argmax_;
+  // Whether argmax_ holds the positions of the last CPU forward (a TEST-phase forward
+  // computes values only, and backward finds the positions when it needs them).
+  bool argmax_valid_ = false;
   // The same for a GPU pass (ints, on the device).
   std::unique_ptr<SyncedMemory> gpu_argmax_;
 };
