@@ -145,6 +145,26 @@ TEST_F(ReliabilityCli, SigtermSnapshotsAndStops) {
   EXPECT_TRUE(snapshot) << result.output;
 }
 
+TEST_F(ReliabilityCli, SignalEffectsSnapshotAndNoneAreHonoured) {
+  const std::string s = solver("base_lr: 0.01 max_iter: 100000000");
+  const std::string log = dir_.file("train.log");
+  const std::string wait_for = "for i in $(seq 600); do grep -q \"$1\" " + log + " && break; sleep 0.1; done";
+  // SIGINT is ignored (were it acted on, training would end before SIGHUP's snapshot is
+  // logged); SIGHUP snapshots and training goes on until SIGTERM stops it.
+  const auto result = test::run_shell(
+      std::string("wait_for() { ") + wait_for + "; }; cd " + HWGQ_SOURCE_DIR + "; " + HWGQ_BINARY_PATH +
+      " train --sigint_effect=none --sighup_effect=snapshot --solver=" + s + " > " + log +
+      " 2>&1 & pid=$!; ( sleep 300; kill -KILL $pid ) > /dev/null 2>&1 & watchdog=$!; " +
+      "wait_for Solving; kill -INT $pid; kill -HUP $pid; wait_for 'Snapshot requested'; " +
+      "kill -TERM $pid; wait $pid; echo exit=$?; kill $watchdog; cat " + log);
+  EXPECT_NE(result.output.find("exit=0"), std::string::npos) << result.output;
+  const auto snapshot = result.output.find("Snapshot requested at iteration");
+  const auto stop = result.output.find("Stop requested at iteration");
+  ASSERT_NE(snapshot, std::string::npos) << result.output;
+  ASSERT_NE(stop, std::string::npos) << result.output;
+  EXPECT_LT(snapshot, stop) << result.output;
+}
+
 TEST_F(ReliabilityCli, RecalibrateRefusesToOverwriteItsWeights) {
   Net net(dir_.file("net.prototxt"), TRAIN);
   NetParameter weights;
