@@ -3,6 +3,8 @@
 #include <glog/logging.h>
 
 #include <algorithm>
+#include <cmath>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -162,6 +164,9 @@ Net::Net(const std::string& prototxt_path, Phase phase) : origin_(prototxt_path)
 }
 
 void Net::init(const NetParameter& raw_param) {
+  // An empty or comment-only prototxt parses as a valid, empty NetParameter.
+  HWGQ_REQUIRE(raw_param.layer_size() > 0,
+               (origin_.empty() ? std::string("the net") : origin_) << " defines no layers");
   name_ = raw_param.name();
   NetState state = raw_param.state();
   state.set_phase(phase_);
@@ -432,7 +437,19 @@ void Net::update() {
   for (Blob* param : learnable_params_) axpy(param->count(), -1.f, param->cpu_diff(), param->mutable_cpu_data());
 }
 
+namespace {
+
+std::string join(const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
+}  // namespace
+
 void Net::copy_trained_layers_from(const NetParameter& param) {
+  std::vector<std::string> loaded;
+  std::set<std::string> seen;
   for (const auto& source : param.layer()) {
     auto found = layer_index_.find(source.name());
     if (found == layer_index_.end()) continue;
@@ -447,24 +464,52 @@ void Net::copy_trained_layers_from(const NetParameter& param) {
                    "layer \"" << source.name() << "\" blob " << b << ": the weights have shape "
                               << shape_string(proto_shape(source.blobs(b))) << " but the net expects "
                               << blob->shape_string());
-      blob->from_proto(source.blobs(b), false);
+      // Checked before any copy, so that a refused file leaves the net as it was.
+      const BlobProto& stored = source.blobs(b);
+      const bool finite = std::all_of(stored.data().begin(), stored.data().end(),
+                                      [](float v) { return std::isfinite(v); }) &&
+                          std::all_of(stored.double_data().begin(), stored.double_data().end(),
+                                      [](double v) { return std::isfinite(v); });
+      HWGQ_REQUIRE(finite, "layer \"" << source.name() << "\" blob " << b
+                                      << ": the weights hold NaN or Inf (a diverged run?); refusing to load them");
     }
+    for (int b = 0; b < source.blobs_size(); ++b) target->blobs()[b]->from_proto(source.blobs(b), false);
+    if (seen.insert(source.name()).second) loaded.push_back(source.name());
   }
+  std::vector<std::string> kept;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    if (!layers_[i]->blobs().empty() && !seen.count(layer_names_[i])) kept.push_back(layer_names_[i]);
+  }
+  // A file whose layer names match nothing would otherwise leave every weight at its
+  // initial value without a word: fine-tuning from the wrong file must not pass silently.
+  HWGQ_REQUIRE(!loaded.empty(), "no layer of the weights matches a layer with weights in the net "
+                                    << (kept.empty() ? std::string("(the net has none)")
+                                                     : "(the net's are: " + join(kept) + ")"));
+  LOG(INFO) << "Loaded weights for " << loaded.size() << " layer(s): " << join(loaded);
+  if (!kept.empty()) LOG(INFO) << "Kept initial values for " << kept.size() << " layer(s): " << join(kept);
 }
 
 void Net::copy_trained_layers_from(const std::string& weights_path) {
   NetParameter param;
+  HWGQ_REQUIRE(file_exists(weights_path), "weights file " << weights_path << " does not exist");
+  HWGQ_REQUIRE(!std::filesystem::is_directory(weights_path),
+               "weights file " << weights_path << " is a folder, not a .caffemodel");
+  HWGQ_REQUIRE(std::filesystem::file_size(weights_path) > 0, "weights file " << weights_path << " is empty");
   try {
     read_binary_proto(weights_path, &param);
   } catch (const Error& binary_error) {
-    // A text NetParameter with blobs is accepted too; a missing file reports as such.
-    HWGQ_REQUIRE(file_exists(weights_path), "weights file " << weights_path << " does not exist");
+    // A text NetParameter with blobs is accepted too.
     try {
       read_text_proto(weights_path, &param);
     } catch (const Error&) {
       throw binary_error;
     }
   }
+  // Many files parse as some NetParameter (protobuf skips unknown fields): one with no
+  // layers is not a weights file.
+  HWGQ_REQUIRE(param.layer_size() > 0,
+               weights_path << " holds no layers: it is not a .caffemodel (a NetParameter with weights)");
+  LOG(INFO) << "Loading weights from " << weights_path;
   try {
     copy_trained_layers_from(param);
   } catch (const Error& error) {

@@ -10,6 +10,11 @@
 #include <numeric>
 #include <sstream>
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "hwgq/batch_norm_recalibration.hpp"
 #include "hwgq/math/blas.hpp"
 #include "hwgq/passes/net_pass.hpp"
@@ -58,7 +63,10 @@ void validate_solver(const SolverParameter& param, const std::string& origin) {
   HWGQ_REQUIRE(net_sources >= 1, origin << ": the solver names no net (set `net: \"path/to/train_val.prototxt\"`)");
   HWGQ_REQUIRE(net_sources == 1, origin << ": the solver names its train net " << net_sources
                                         << " times (net, net_param, train_net, train_net_param); give one");
-  HWGQ_REQUIRE(param.has_base_lr() && param.base_lr() >= 0, origin << ": base_lr must be set and not negative");
+  HWGQ_REQUIRE(param.has_base_lr(), origin << ": base_lr is not set");
+  // NaN fails every comparison, so it is named on its own rather than as "negative".
+  HWGQ_REQUIRE(std::isfinite(param.base_lr()), origin << ": base_lr must be a finite number, got " << param.base_lr());
+  HWGQ_REQUIRE(param.base_lr() >= 0, origin << ": base_lr must not be negative, got " << param.base_lr());
   HWGQ_REQUIRE(param.max_iter() >= 0, origin << ": max_iter must not be negative, got " << param.max_iter());
   HWGQ_REQUIRE(param.batch_norm_recalibration_iter() >= 0,
                origin << ": batch_norm_recalibration_iter must not be negative, got "
@@ -204,11 +212,14 @@ void Solver::solve(const std::string& resume_state) {
     LOG(INFO) << "Restoring previous solver status from " << resume_state;
     restore(resume_state);
   }
+  remove_orphaned_temporaries();
   const int start_iter = iter_;
   step(param_.max_iter() - iter_);
   const bool stopped = iter_ < param_.max_iter();
+  // max_iter 0 writes the initial weights as _iter_0, as Caffe does (a starting point to
+  // evaluate or to resume from).
   if (param_.snapshot_after_train() && !stopped && (param_.snapshot() == 0 || iter_ % param_.snapshot() != 0) &&
-      iter_ > start_iter) {
+      (iter_ > start_iter || param_.max_iter() == 0)) {
     snapshot();
   }
   if (stopped) {
@@ -236,6 +247,10 @@ void Solver::step(int iters) {
       LOG(INFO) << "Stop requested at iteration " << iter_ << "; snapshotting";
       snapshot();
       return;
+    }
+    if (snapshot_requested_ && snapshot_requested_()) {
+      LOG(INFO) << "Snapshot requested at iteration " << iter_;
+      snapshot();
     }
     const bool display_now = param_.display() && iter_ % param_.display() == 0;
     net_->clear_param_diffs();
@@ -268,7 +283,11 @@ void Solver::step(int iters) {
       iters_since_display = 0;
     }
     for (const auto& callback : gradients_ready_callbacks_) callback();
+    // Checked before the update and before ++iter_, so that no snapshot is ever taken of
+    // non-finite weights and every earlier snapshot stays as it was.
+    check_finite(loss, false);
     apply_update();
+    check_finite(loss, true);
     ++iter_;
     // Before the last snapshot, so that the snapshot holds the recalibrated statistics.
     if (iter_ == param_.max_iter() && param_.batch_norm_recalibration_iter() > 0) recalibrate_at_end();
@@ -500,13 +519,105 @@ void AdamSolver::compute_update_value(int param_id, float rate) {
   }
 }
 
-std::string Solver::snapshot() {
+std::string Solver::snapshot_prefix() const {
   std::string prefix = param_.snapshot_prefix();
   if (prefix.empty()) {
     prefix = origin_;
     const auto dot = prefix.rfind('.');
     if (dot != std::string::npos && dot > prefix.rfind('/') + 1) prefix = prefix.substr(0, dot);
   }
+  return prefix;
+}
+
+void Solver::remove_orphaned_temporaries() const {
+  const std::filesystem::path prefix(snapshot_prefix());
+  const std::filesystem::path folder = prefix.parent_path().empty() ? "." : prefix.parent_path();
+  const std::string stem = prefix.filename().string() + "_iter_";
+  std::error_code ec;
+  std::filesystem::directory_iterator entries(folder, ec);
+  if (ec) return;  // no folder yet: nothing left behind
+  for (const auto& entry : entries) {
+    const std::string name = entry.path().filename().string();
+    const auto marker = name.rfind(".tmp.");
+    if (name.compare(0, stem.size(), stem) != 0 || marker == std::string::npos) continue;
+    const std::string pid_text = name.substr(marker + 5);
+    if (pid_text.empty() || pid_text.size() > 9 ||
+        pid_text.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+    // A live writer (another run with the same prefix) keeps its file; ESRCH means the
+    // process that wrote it is gone and the file can never be completed.
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    std::filesystem::remove(entry.path(), ec);
+    if (!ec) LOG(INFO) << "Removed " << entry.path().string() << ", left by process " << pid << " which has ended";
+  }
+}
+
+void Solver::check_finite(float loss, bool after_update) {
+  if (!after_update && !std::isfinite(loss)) {
+    HWGQ_FAIL("iteration " << iter_ << ": the loss is " << loss << first_nonfinite_layer()
+                           << "; training stopped (no snapshot of this iteration was written)");
+  }
+  // A sum of absolute values is NaN or infinite exactly when some element is (summed in
+  // double, finite floats cannot overflow it): one pass per blob instead of a test per element.
+  const auto& params = net_->learnable_params();
+  for (size_t i = 0; i < params.size(); ++i) {
+    double sum;
+#ifdef HWGQ_WITH_CUDA
+    // On the device, so that the check copies nothing to the host.
+    if (on_gpu()) {
+      const Blob& p = *params[i];
+      sum = gpu_asum(p.count(), after_update ? p.gpu_data() : p.gpu_diff());
+    } else
+#endif
+    {
+      sum = after_update ? params[i]->asum_data() : params[i]->asum_diff();
+    }
+    if (std::isfinite(sum)) continue;
+    HWGQ_FAIL("iteration " << iter_ << ": " << (after_update ? "the updated weights" : "the gradient") << " of "
+                           << net_->learnable_param_names()[i] << " hold NaN or Inf" << first_nonfinite_layer()
+                           << "; training stopped (no snapshot of this iteration was written)");
+  }
+}
+
+std::string Solver::first_nonfinite_layer() const {
+  if (!debug_nonfinite_) return "";
+  const auto& layers = net_->layers();
+  const auto name = [&](size_t i) {
+    return "layer \"" + net_->layer_names()[i] + "\" (" + layers[i]->type() + ")";
+  };
+  for (size_t i = 0; i < layers.size(); ++i) {
+    for (size_t t = 0; t < net_->top_vecs(i).size(); ++t) {
+      if (!std::isfinite(net_->top_vecs(i)[t]->asum_data())) {
+        return " (first non-finite output: " + name(i) + ", top " + std::to_string(t) + ")";
+      }
+    }
+  }
+  for (size_t i = layers.size(); i-- > 0;) {
+    for (size_t b = 0; b < layers[i]->blobs().size(); ++b) {
+      if (!std::isfinite(layers[i]->blobs()[b]->asum_diff())) {
+        return " (first non-finite gradient: " + name(i) + ", parameter " + std::to_string(b) + ")";
+      }
+    }
+    for (size_t b = 0; b < net_->bottom_vecs(i).size(); ++b) {
+      if (!std::isfinite(net_->bottom_vecs(i)[b]->asum_diff())) {
+        return " (first non-finite gradient: " + name(i) + ", bottom " + std::to_string(b) + ")";
+      }
+    }
+  }
+  for (size_t i = 0; i < layers.size(); ++i) {
+    for (size_t b = 0; b < layers[i]->blobs().size(); ++b) {
+      if (!std::isfinite(layers[i]->blobs()[b]->asum_data())) {
+        return " (first non-finite weights: " + name(i) + ", parameter " + std::to_string(b) + ")";
+      }
+    }
+  }
+  return " (no layer output or gradient is non-finite)";
+}
+
+std::string Solver::snapshot() {
+  const std::string prefix = snapshot_prefix();
   const std::filesystem::path folder = std::filesystem::path(prefix).parent_path();
   if (!folder.empty()) {
     std::error_code ec;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "hwgq/util/io.hpp"
 #include "test_util.hpp"
 
@@ -244,6 +246,49 @@ TEST(NetErrors, MissingAndTruncatedWeightsNameThePath) {
   write_file_atomic(dir.file("cut.caffemodel"), bytes.substr(0, bytes.size() / 2));
   expect_error_containing([&] { net.copy_trained_layers_from(dir.file("cut.caffemodel")); },
                           {dir.file("cut.caffemodel")});
+}
+
+TEST(NetErrors, NonFiniteWeightsAreRefusedWithTheLayerName) {
+  Net net(net_from_text(kSmallNet), TRAIN);
+  NetParameter weights;
+  net.to_proto(&weights);
+  const float before = net.layer_by_name("ip")->blobs()[0]->cpu_data()[0];
+  for (auto& layer : *weights.mutable_layer()) {
+    if (layer.name() == "ip") layer.mutable_blobs(1)->set_data(0, std::nanf(""));
+    if (layer.name() == "ip") layer.mutable_blobs(0)->set_data(0, before + 1.f);
+  }
+  test::TempDir dir;
+  write_binary_proto(weights, dir.file("nan.caffemodel"));
+  expect_error_containing([&] { net.copy_trained_layers_from(dir.file("nan.caffemodel")); },
+                          {dir.file("nan.caffemodel"), "\"ip\" blob 1", "NaN or Inf"});
+  // Refused as a whole: blob 0, before the bad blob, is not copied either.
+  EXPECT_FLOAT_EQ(net.layer_by_name("ip")->blobs()[0]->cpu_data()[0], before);
+}
+
+TEST(NetErrors, WeightsMatchingNoLayerEmptyFilesAndFoldersAreErrors) {
+  Net net(net_from_text(kSmallNet), TRAIN);
+  NetParameter weights;
+  net.to_proto(&weights);
+  for (auto& layer : *weights.mutable_layer()) layer.set_name("renamed_" + layer.name());
+  test::TempDir dir;
+  write_binary_proto(weights, dir.file("other.caffemodel"));
+  expect_error_containing([&] { net.copy_trained_layers_from(dir.file("other.caffemodel")); },
+                          {"no layer of the weights matches", "ip"});
+  write_file_atomic(dir.file("empty.caffemodel"), "");
+  expect_error_containing([&] { net.copy_trained_layers_from(dir.file("empty.caffemodel")); }, {"is empty"});
+  expect_error_containing([&] { net.copy_trained_layers_from(dir.path()); }, {"is a folder"});
+  // Parses as a NetParameter (a name only) but holds no layers.
+  NetParameter named;
+  named.set_name("just a name");
+  write_binary_proto(named, dir.file("named.caffemodel"));
+  expect_error_containing([&] { net.copy_trained_layers_from(dir.file("named.caffemodel")); }, {"holds no layers"});
+}
+
+TEST(NetErrors, NetWithoutLayersIsAnError) {
+  test::TempDir dir;
+  test::write_text(dir.file("comments.prototxt"), "# only a comment\n");
+  expect_error_containing([&] { Net net(dir.file("comments.prototxt"), TRAIN); },
+                          {dir.file("comments.prototxt"), "defines no layers"});
 }
 
 TEST(NetErrors, InPlaceOnlyWhereAllowed) {

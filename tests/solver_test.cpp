@@ -5,7 +5,9 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "hwgq/util/io.hpp"
@@ -157,6 +159,89 @@ TEST(SolverErrors, InvalidSettingsAreClear) {
   expect_solver_error("net: 'n' base_lr: 0.1 lr_policy: 'fixed' test_interval: 10", "test_iter is not");
   expect_solver_error("net: 'n' base_lr: 0.1 lr_policy: 'fixed' iter_size: 0", "iter_size");
   expect_solver_error("net: 'n' base_lr: 0.1 lr_policy: 'fixed' type: 'RMSProp'", "unknown solver type");
+  expect_solver_error("net: 'n' base_lr: nan lr_policy: 'fixed'", "base_lr must be a finite number, got nan");
+  expect_solver_error("net: 'n' base_lr: -0.1 lr_policy: 'fixed'", "base_lr must not be negative");
+  expect_solver_error("net: 'n' lr_policy: 'fixed'", "base_lr is not set");
+}
+
+std::string error_of(const std::function<void()>& run) {
+  try {
+    run();
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "(no error)";
+}
+
+TEST(NonFinite, NanLossStopsTheRunAndKeepsEarlierSnapshots) {
+  test::TempDir dir;
+  auto solver = tiny_solver("base_lr: 0.1 lr_policy: 'fixed' max_iter: 5 snapshot: 1 snapshot_prefix: '" +
+                            dir.file("run") + "'");
+  solver->step(2);
+  ASSERT_TRUE(file_exists(dir.file("run_iter_2.caffemodel")));
+  const std::string before = read_file(dir.file("run_iter_2.caffemodel"));
+  solver->net().layer_by_name("ip1")->blobs()[0]->mutable_cpu_data()[0] = std::nanf("");
+  const std::string message = error_of([&] { solver->solve(); });
+  EXPECT_NE(message.find("iteration 2: the loss is nan"), std::string::npos) << message;
+  // Without --debug_nonfinite no layer search runs.
+  EXPECT_EQ(message.find("first non-finite"), std::string::npos) << message;
+  EXPECT_EQ(solver->iter(), 2);
+  EXPECT_FALSE(file_exists(dir.file("run_iter_3.caffemodel")));
+  EXPECT_FALSE(file_exists(dir.file("run_iter_3.solverstate")));
+  EXPECT_TRUE(file_exists(dir.file("run_iter_1.caffemodel")));
+  EXPECT_EQ(read_file(dir.file("run_iter_2.caffemodel")), before);
+}
+
+TEST(NonFinite, DebugNamesTheFirstLayerWhoseOutputWentNonFinite) {
+  auto solver = tiny_solver("base_lr: 0.1 lr_policy: 'fixed' max_iter: 5 snapshot_after_train: false");
+  solver->set_debug_nonfinite(true);
+  // ip2's weights: the input and ip1's output stay finite, ip2's output does not.
+  solver->net().layer_by_name("ip2")->blobs()[0]->mutable_cpu_data()[1] = INFINITY;
+  const std::string message = error_of([&] { solver->step(1); });
+  EXPECT_NE(message.find("iteration 0"), std::string::npos) << message;
+  EXPECT_NE(message.find("first non-finite output: layer \"ip2\" (InnerProduct)"), std::string::npos) << message;
+}
+
+TEST(NonFinite, OverflowingUpdateIsCaughtBeforeTheNextIteration) {
+  // A finite loss and gradient, but a learning rate that takes the weights to infinity
+  // (the bias's lr_mult 2 makes its rate 6e38, beyond the largest float).
+  auto solver = tiny_solver("base_lr: 3e38 lr_policy: 'fixed' max_iter: 5 snapshot_after_train: false");
+  const std::string message = error_of([&] { solver->step(1); });
+  EXPECT_NE(message.find("iteration 0: the updated weights of ip"), std::string::npos) << message;
+  EXPECT_NE(message.find("hold NaN or Inf"), std::string::npos) << message;
+}
+
+TEST(Snapshot, MaxIterZeroWritesTheInitialWeights) {
+  test::TempDir dir;
+  auto solver = tiny_solver("base_lr: 0.1 lr_policy: 'fixed' max_iter: 0 snapshot_prefix: '" + dir.file("run") + "'");
+  solver->solve();
+  ASSERT_TRUE(file_exists(dir.file("run_iter_0.caffemodel")));
+  EXPECT_TRUE(file_exists(dir.file("run_iter_0.solverstate")));
+  NetParameter saved;
+  read_binary_proto(dir.file("run_iter_0.caffemodel"), &saved);
+  const Blob* w = solver->net().layer_by_name("ip1")->blobs()[0].get();
+  for (const auto& layer : saved.layer()) {
+    if (layer.name() == "ip1") EXPECT_FLOAT_EQ(layer.blobs(0).data(3), w->cpu_data()[3]);
+  }
+}
+
+TEST(Snapshot, TemporariesOfEndedProcessesAreRemoved) {
+  test::TempDir dir;
+  // A process that has ended (and been reaped): its pid names no live process.
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  ::waitpid(child, nullptr, 0);
+  const std::string dead = std::to_string(child);
+  const std::string live = std::to_string(::getpid());
+  write_file_atomic(dir.file("run_iter_7.caffemodel.tmp." + dead), "partial");
+  write_file_atomic(dir.file("run_iter_7.solverstate.tmp." + live), "being written");
+  write_file_atomic(dir.file("other_iter_7.caffemodel.tmp." + dead), "another prefix");
+  auto solver = tiny_solver("base_lr: 0.1 lr_policy: 'fixed' max_iter: 0 snapshot_prefix: '" + dir.file("run") + "'");
+  solver->solve();
+  EXPECT_FALSE(file_exists(dir.file("run_iter_7.caffemodel.tmp." + dead)));
+  EXPECT_TRUE(file_exists(dir.file("run_iter_7.solverstate.tmp." + live)));
+  EXPECT_TRUE(file_exists(dir.file("other_iter_7.caffemodel.tmp." + dead)));
 }
 
 std::string resume_net(const test::TempDir& dir) {

@@ -1,5 +1,8 @@
 #include "flags.hpp"
 
+#include <filesystem>
+#include <sstream>
+
 #include "hwgq/common.hpp"
 #include "hwgq/math/blas.hpp"
 #include "hwgq/util/device_memory.hpp"
@@ -17,6 +20,60 @@ DEFINE_string(phase, "", "TRAIN or TEST: the net phase (time defaults to TRAIN, 
 DEFINE_string(layer, "", "layer name (quantizer --model mode)");
 
 namespace hwgq::cli {
+
+namespace {
+
+// Verbs whose operands are positional (paths), as in Caffe's tools.
+bool takes_positional_arguments(const std::string& verb) {
+  return verb == "convert_imageset" || verb == "compute_image_mean";
+}
+
+void check_input_file(const std::string& flag, const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto status = fs::status(path, ec);
+  HWGQ_REQUIRE(fs::exists(status), "--" << flag << "=" << path << ": no such file");
+  HWGQ_REQUIRE(!fs::is_directory(status), "--" << flag << "=" << path << " is a folder; it must name a file");
+  // An empty prototxt or caffemodel parses as an empty message and would run on defaults.
+  HWGQ_REQUIRE(!fs::is_regular_file(status) || fs::file_size(path, ec) > 0,
+               "--" << flag << "=" << path << " is an empty file");
+}
+
+}  // namespace
+
+void validate_flags(const std::string& verb, const std::vector<std::string>& args) {
+  HWGQ_REQUIRE(args.empty() || takes_positional_arguments(verb),
+               verb << " takes no positional arguments, got \"" << (args.empty() ? "" : args.front())
+                    << "\" (flags are written --name=value)");
+  HWGQ_REQUIRE(FLAGS_phase.empty() || FLAGS_phase == "TRAIN" || FLAGS_phase == "TEST",
+               "--phase must be TRAIN or TEST, got \"" << FLAGS_phase << "\"");
+  HWGQ_REQUIRE(FLAGS_gpu >= -1, "--gpu must be a GPU id or -1 for the CPU, got " << FLAGS_gpu);
+  HWGQ_REQUIRE(FLAGS_threads >= 0 && FLAGS_threads <= 1024,
+               "--threads must be in [0, 1024] (0 keeps the library default), got " << FLAGS_threads);
+  for (const char* flag : {"solver", "model", "snapshot", "transform_from"}) {
+    std::string value;
+    if (gflags::GetCommandLineOption(flag, &value) && !value.empty()) check_input_file(flag, value);
+  }
+  // --weights takes comma-separated files, loaded in turn.
+  std::stringstream weights(FLAGS_weights);
+  std::string path;
+  while (std::getline(weights, path, ',')) {
+    if (!path.empty()) check_input_file("weights", path);
+  }
+}
+
+std::string flags_help() {
+  std::vector<gflags::CommandLineFlagInfo> flags;
+  gflags::GetAllFlags(&flags);
+  std::ostringstream text;
+  for (const auto& flag : flags) {
+    // gflags and glog define flags of their own; the tool's are those under tools/.
+    if (flag.filename.find("tools/") == std::string::npos) continue;
+    text << "  --" << flag.name << " (" << flag.description << ") type: " << flag.type << " default: \""
+         << flag.default_value << "\"\n";
+  }
+  return text.str();
+}
 
 void apply_device_flags() {
   set_num_threads(FLAGS_threads);

@@ -16,7 +16,20 @@ DECLARE_int32(threads);
 DECLARE_string(phase);
 DECLARE_string(layer);
 
+#include <string>
+#include <vector>
+
 namespace hwgq::cli {
 // Applies --gpu and --threads to the run context (CPU or the chosen GPU).
 void apply_device_flags();
+
+// Raises hwgq::Error for a shared flag out of its range (--phase, --gpu, --threads), for
+// positional arguments given to `verb` when it takes none, and for an input path flag
+// (--solver, --model, --weights, --snapshot, --transform_from) naming something missing, a
+// folder or an empty file. Runs before every verb, so each verb sees checked values.
+void validate_flags(const std::string& verb, const std::vector<std::string>& args);
+
+// The flags of the hwgq tool (those defined under tools/), one per line with their
+// defaults, for `hwgq <verb> --help`.
+std::string flags_help();
 }  // namespace hwgq::cli

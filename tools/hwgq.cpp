@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "flags.hpp"
 #include "hwgq/common.hpp"
 
 namespace {
@@ -27,9 +28,26 @@ int main(int argc, char** argv) {
   FLAGS_colorlogtostderr = false;
   gflags::SetUsageMessage(usage_text());
   gflags::SetVersionString("0.1.0");
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  // gflags' own --help handling exits with status 1 and lists every library's flags; asking
+  // for help is not an error, so --help is answered here (status 0) with the tool's flags.
+  gflags::ParseCommandLineNonHelpFlags(&argc, &argv, true);
+  std::string help;
+  const bool help_asked = (gflags::GetCommandLineOption("help", &help) && help == "true") ||
+                          (gflags::GetCommandLineOption("helpshort", &help) && help == "true");
+  if (!help_asked) gflags::HandleCommandLineHelpFlags();  // --version and the like
   google::InitGoogleLogging(argv[0]);
 
+  if (help_asked) {
+    for (const auto& command : hwgq::cli::command_table()) {
+      if (argc >= 2 && std::string(argv[1]) == command.name) {
+        std::cout << "usage: hwgq " << command.usage << "\n  " << command.summary << "\n\nflags:\n"
+                  << hwgq::cli::flags_help();
+        return 0;
+      }
+    }
+    std::cout << usage_text() << "\nflags:\n" << hwgq::cli::flags_help();
+    return 0;
+  }
   if (argc < 2 || std::string(argv[1]) == "help") {
     std::cout << usage_text();
     return argc < 2 ? 1 : 0;
@@ -39,6 +57,7 @@ int main(int argc, char** argv) {
   for (const auto& command : hwgq::cli::command_table()) {
     if (verb != command.name) continue;
     try {
+      hwgq::cli::validate_flags(verb, args);
       return command.run(args);
     } catch (const hwgq::Error& error) {
       std::cerr << "hwgq " << verb << ": error: " << error.what() << std::endl;

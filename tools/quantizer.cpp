@@ -33,14 +33,12 @@ struct QuantizerRequest {
 QuantizerRequest parse_request() {
   HWGQ_REQUIRE(FLAGS_levels >= 0, "--levels must be positive, got " << FLAGS_levels);
   HWGQ_REQUIRE(FLAGS_bits >= 0 && FLAGS_bits <= 8, "--bits must be in [1, 8], got " << FLAGS_bits);
+  // Two ways of saying the same thing: given together, one of them is likely a slip, even
+  // when they agree.
+  HWGQ_REQUIRE(FLAGS_levels == 0 || FLAGS_bits == 0,
+               "--levels=" << FLAGS_levels << " conflicts with --bits=" << FLAGS_bits << "; give one of them");
   int levels = FLAGS_levels;
-  if (FLAGS_bits > 0) {
-    const int from_bits = (1 << FLAGS_bits) - 1;
-    HWGQ_REQUIRE(levels == 0 || levels == from_bits,
-                 "--levels=" << levels << " contradicts --bits=" << FLAGS_bits << " (= " << from_bits
-                             << " positive levels); give one of them");
-    levels = from_bits;
-  }
+  if (FLAGS_bits > 0) levels = (1 << FLAGS_bits) - 1;
   if (levels == 0) levels = 3;  // 2 bits: the paper's main setting
   return {levels, parse_quantizer_method(FLAGS_method)};
 }

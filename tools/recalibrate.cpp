@@ -1,6 +1,7 @@
 // hwgq recalibrate: re-estimates the BatchNorm statistics of trained weights over batches
 // of the net's TRAIN-phase data with the weights frozen, and writes the result as new
 // weights (the solver's batch_norm_recalibration_iter does the same at the end of training).
+#include <filesystem>
 #include <iostream>
 
 #include "commands.hpp"
@@ -17,6 +18,13 @@ int recalibrate(const std::vector<std::string>& args) {
   HWGQ_REQUIRE(!FLAGS_output.empty(), "recalibrate needs --output=path/for/the/new.caffemodel");
   HWGQ_REQUIRE(FLAGS_iterations > 0, "--iterations (training batches to average over) must be positive, got "
                                          << FLAGS_iterations);
+  // Writing over the weights being read would lose the trained statistics if anything
+  // went wrong, and leave no way to compare before and after.
+  std::error_code ec;
+  HWGQ_REQUIRE(!std::filesystem::equivalent(FLAGS_output, FLAGS_weights, ec) &&
+                   std::filesystem::weakly_canonical(FLAGS_output, ec) !=
+                       std::filesystem::weakly_canonical(FLAGS_weights, ec),
+               "--output=" << FLAGS_output << " is the --weights file; write the recalibrated weights elsewhere");
   apply_device_flags();
   NetBuildOptions options;
   options.phase = TRAIN;

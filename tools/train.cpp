@@ -1,3 +1,4 @@
+#include <gflags/gflags.h>
 #include <glog/logging.h>
 
 #include <atomic>
@@ -10,20 +11,67 @@
 #include "hwgq/util/device_memory.hpp"
 #include "hwgq/util/io.hpp"
 
+DEFINE_string(sigint_effect, "stop",
+              "train: what SIGINT (Ctrl-C) does: stop (snapshot, then stop), snapshot (snapshot and carry on) "
+              "or none");
+DEFINE_string(sighup_effect, "stop", "train: what SIGHUP does: stop, snapshot or none (as --sigint_effect)");
+DEFINE_bool(debug_nonfinite, false,
+            "train: when the loss, a gradient or a weight goes NaN/Inf, also name the first layer whose output "
+            "or gradient did");
+
 namespace hwgq::cli {
 
 namespace {
 
-std::atomic<bool> stop_requested{false};
+enum class SignalEffect { kStop, kSnapshot, kNone };
 
-// The first Ctrl-C asks the solver to snapshot and stop after the current iteration; a
-// second one ends the process at once.
-void on_interrupt(int) {
-  if (stop_requested.exchange(true)) {
-    std::signal(SIGINT, SIG_DFL);
-    std::raise(SIGINT);
+std::atomic<bool> stop_requested{false};
+std::atomic<bool> snapshot_requested{false};
+// Read by the handler; set before the handlers are installed.
+std::atomic<SignalEffect> sigint_effect{SignalEffect::kStop};
+std::atomic<SignalEffect> sighup_effect{SignalEffect::kStop};
+
+SignalEffect parse_effect(const std::string& flag, const std::string& value) {
+  if (value == "stop") return SignalEffect::kStop;
+  if (value == "snapshot") return SignalEffect::kSnapshot;
+  HWGQ_REQUIRE(value == "none", "--" << flag << " must be stop, snapshot or none, got \"" << value << "\"");
+  return SignalEffect::kNone;
+}
+
+// SIGTERM (what schedulers and `kill` send) and, by default, SIGINT and SIGHUP (a closed
+// terminal) ask the solver to snapshot and stop after the current iteration; a second one
+// ends the process at once. A "snapshot" effect asks for a snapshot and training goes on.
+// The handler only sets flags, which the solver polls between iterations.
+void on_signal(int signal_number) {
+  const SignalEffect effect = signal_number == SIGINT   ? sigint_effect.load()
+                              : signal_number == SIGHUP ? sighup_effect.load()
+                                                        : SignalEffect::kStop;
+  if (effect == SignalEffect::kSnapshot) {
+    snapshot_requested = true;
+  } else if (effect == SignalEffect::kStop && stop_requested.exchange(true)) {
+    std::signal(signal_number, SIG_DFL);
+    std::raise(signal_number);
   }
 }
+
+// Installs the handlers for the life of a training run and restores the defaults after it,
+// also when training ends with an error.
+class SignalHandlers {
+ public:
+  SignalHandlers() {
+    for (int number : {SIGINT, SIGHUP, SIGTERM}) {
+      const SignalEffect effect = number == SIGINT ? sigint_effect.load()
+                                  : number == SIGHUP ? sighup_effect.load()
+                                                     : SignalEffect::kStop;
+      std::signal(number, effect == SignalEffect::kNone ? SIG_IGN : on_signal);
+    }
+  }
+  ~SignalHandlers() {
+    for (int number : {SIGINT, SIGHUP, SIGTERM}) std::signal(number, SIG_DFL);
+  }
+  SignalHandlers(const SignalHandlers&) = delete;
+  SignalHandlers& operator=(const SignalHandlers&) = delete;
+};
 
 std::vector<std::string> split_commas(const std::string& text) {
   std::vector<std::string> parts;
@@ -41,6 +89,8 @@ int train(const std::vector<std::string>& args) {
   HWGQ_REQUIRE(!FLAGS_solver.empty(), "train needs --solver=path/to/solver.prototxt");
   HWGQ_REQUIRE(FLAGS_weights.empty() || FLAGS_snapshot.empty(),
                "give either --weights (fine-tune) or --snapshot (resume), not both");
+  sigint_effect = parse_effect("sigint_effect", FLAGS_sigint_effect);
+  sighup_effect = parse_effect("sighup_effect", FLAGS_sighup_effect);
   SolverParameter param;
   read_text_proto(FLAGS_solver, &param);
   if (FLAGS_gpu < 0 && param.solver_mode() == SolverParameter::GPU) {
@@ -58,10 +108,11 @@ int train(const std::vector<std::string>& args) {
     LOG(INFO) << "Fine-tuning from " << weights;
     solver->net().copy_trained_layers_from(weights);
   }
-  std::signal(SIGINT, on_interrupt);
   solver->set_stop_request([] { return stop_requested.load(); });
+  solver->set_snapshot_request([] { return snapshot_requested.exchange(false); });
+  solver->set_debug_nonfinite(FLAGS_debug_nonfinite);
+  const SignalHandlers handlers;
   solver->solve(FLAGS_snapshot);
-  std::signal(SIGINT, SIG_DFL);
   return 0;
 }
 

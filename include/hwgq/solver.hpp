@@ -35,6 +35,8 @@ class Solver {
   void restore(const std::string& state_path);
   // Writes <prefix>_iter_<N>.caffemodel and .solverstate atomically; returns the model path.
   std::string snapshot();
+  // snapshot_prefix, or the solver file's path without its extension when that is unset.
+  std::string snapshot_prefix() const;
   // Evaluates every test net over its test_iter batches; returns the output values of the
   // first test net (name -> mean value).
   std::vector<std::pair<std::string, float>> test_all();
@@ -48,6 +50,14 @@ class Solver {
   // Polled once per iteration; when it returns true the solver snapshots and stops
   // (SIGINT handling in the CLI).
   void set_stop_request(std::function<bool()> stop) { stop_requested_ = std::move(stop); }
+  // Polled once per iteration; when it returns true the solver snapshots and carries on
+  // (a signal whose effect is "snapshot").
+  void set_snapshot_request(std::function<bool()> snapshot) { snapshot_requested_ = std::move(snapshot); }
+  // Every iteration checks the loss, each gradient and each updated weight for NaN/Inf and
+  // raises hwgq::Error naming the iteration. With this on, the error also names the first
+  // layer (in forward order) whose output, or (in backward order) whose gradient, is not
+  // finite; that search reads every blob, so it runs only once a check has failed.
+  void set_debug_nonfinite(bool on) { debug_nonfinite_ = on; }
 
   // Hooks for data-parallel training (e.g. reducing gradients across replicas while
   // backward still runs). In each iteration, during the backward pass of the last of the
@@ -95,7 +105,17 @@ class Solver {
   // The last forward/backward pass of an iteration, with the gradient-ready callbacks.
   void backward_notifying();
 
+  // Raises hwgq::Error when the loss, a gradient (`after_update` false) or a weight
+  // (`after_update` true) of the current iteration is NaN or infinite.
+  void check_finite(float loss, bool after_update);
+  // " (first non-finite: ...)" for --debug_nonfinite, or "" when it is off or nothing is found.
+  std::string first_nonfinite_layer() const;
+  // Removes <prefix>_iter_*.tmp.<pid> files left by snapshots of processes that have died.
+  void remove_orphaned_temporaries() const;
+
   std::function<bool()> stop_requested_;
+  std::function<bool()> snapshot_requested_;
+  bool debug_nonfinite_ = false;
   std::vector<std::function<void(int)>> gradient_ready_callbacks_;
   std::vector<std::function<void()>> gradients_ready_callbacks_;
   // Per layer of net_, the ids of the learnable parameters it owns (made on first use).

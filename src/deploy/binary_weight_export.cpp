@@ -71,7 +71,13 @@ float max_output_difference(Net& a, Net& b, uint64_t seed) {
     HWGQ_REQUIRE(x->shape() == y->shape(), "output \"" << a.output_blob_names()[j] << "\" has shape "
                                                         << x->shape_string() << " in one net and " << y->shape_string()
                                                         << " in the other");
-    for (int k = 0; k < x->count(); ++k) worst = std::max(worst, std::fabs(x->cpu_data()[k] - y->cpu_data()[k]));
+    for (int k = 0; k < x->count(); ++k) {
+      const float difference = std::fabs(x->cpu_data()[k] - y->cpu_data()[k]);
+      // std::max drops a NaN (every comparison with it is false), which would let NaN
+      // outputs pass as identical: a NaN anywhere is the answer instead.
+      if (std::isnan(difference)) return difference;
+      worst = std::max(worst, difference);
+    }
   }
   return worst;
 }

@@ -1,6 +1,7 @@
 #include "hwgq/layers/accuracy_layer.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 namespace hwgq {
@@ -47,9 +48,16 @@ void AccuracyLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
                            << classes_ << " classes");
       const float* column = scores + size_t(o) * classes_ * inner_ + i;
       const float target = column[size_t(label) * inner_];
+      // NaN compares false with everything, so a NaN score would never rank above the
+      // label's: a net gone NaN would score 100%. Any NaN among the scores counts as wrong.
       int greater = 0;
-      for (int c = 0; c < classes_ && greater < top_k_; ++c) greater += column[size_t(c) * inner_] > target;
-      const bool found = greater < top_k_;
+      bool has_nan = std::isnan(target);
+      for (int c = 0; c < classes_ && !has_nan; ++c) {
+        const float score = column[size_t(c) * inner_];
+        has_nan = std::isnan(score);
+        greater += score > target;
+      }
+      const bool found = !has_nan && greater < top_k_;
       ++count;
       ++seen[label];
       correct += found;

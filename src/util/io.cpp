@@ -46,6 +46,10 @@ bool file_exists(const std::string& path) {
 }
 
 std::string read_file(const std::string& path) {
+  // A folder opens as a stream on Linux and reads as empty, which would parse as an
+  // empty message.
+  struct stat info;
+  HWGQ_REQUIRE(::stat(path.c_str(), &info) != 0 || !S_ISDIR(info.st_mode), path << " is a folder, not a file");
   std::ifstream in(path, std::ios::binary);
   HWGQ_REQUIRE(in.good(), "cannot open " << path << ": " << std::strerror(errno));
   std::ostringstream buffer;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <set>
 
 #include "hwgq/util/io.hpp"
@@ -90,6 +91,36 @@ TEST(BinaryWeightExport, BinarizeVerbWritesDeployFilesAndChecksThem) {
   EXPECT_NE(result.output.find("max |original - binarized| = 0"), std::string::npos) << result.output;
   EXPECT_TRUE(file_exists(dir.file("deploy/net_bw.prototxt")));
   EXPECT_TRUE(file_exists(dir.file("deploy/trained_bw.caffemodel")));
+}
+
+TEST(BinaryWeightExport, BinarizeLeavesNothingBehindWhenItsCheckFails) {
+  // A negative stored variance makes the BatchNorm outputs NaN, which no check can pass.
+  test::TempDir dir;
+  test::write_text(dir.file("net.prototxt"), R"(
+    layer { name: "input" type: "Input" top: "data" input_param { shape { dim: 2 dim: 6 } } }
+    layer { name: "fc" type: "BinaryInnerProduct" bottom: "data" top: "fc"
+            inner_product_param { num_output: 3 weight_filler { type: "gaussian" std: 0.3 } }
+            binary_inner_product_param { use_alpha: true } }
+    layer { name: "bn" type: "BatchNorm" bottom: "fc" top: "fc" })");
+  Net net(dir.file("net.prototxt"), TEST);
+  Layer* bn = net.layer_by_name("bn");
+  bn->blobs()[1]->set_data(-4.f);
+  bn->blobs()[2]->mutable_cpu_data()[0] = 1.f;
+  NetParameter weights;
+  net.to_proto(&weights);
+  write_binary_proto(weights, dir.file("w.caffemodel"));
+  const auto result = test::run_hwgq("binarize --model=" + dir.file("net.prototxt") + " --weights=" +
+                                     dir.file("w.caffemodel") + " --output=" + dir.file("deploy"));
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("cannot be checked; nothing was written"), std::string::npos) << result.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("deploy"))) << result.output;
+
+  // Into a folder that already exists: the folder stays, with nothing in it.
+  std::filesystem::create_directory(dir.file("existing"));
+  const auto again = test::run_hwgq("binarize --model=" + dir.file("net.prototxt") + " --weights=" +
+                                    dir.file("w.caffemodel") + " --output=" + dir.file("existing"));
+  EXPECT_EQ(again.exit_code, 1) << again.output;
+  EXPECT_TRUE(std::filesystem::is_empty(dir.file("existing"))) << again.output;
 }
 
 TEST(BinaryWeightExport, ModelWithoutBinaryLayersIsAnError) {

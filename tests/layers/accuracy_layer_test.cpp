@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "hwgq/layer_registry.hpp"
 
 namespace hwgq {
@@ -46,6 +48,19 @@ TEST(AccuracyLayer, TopOneWithTies) {
 TEST(AccuracyLayer, TopK) {
   EXPECT_FLOAT_EQ(accuracy(accuracy_param(2)), 0.75f);
   EXPECT_FLOAT_EQ(accuracy(accuracy_param(3)), 1.f);
+}
+
+TEST(AccuracyLayer, NanScoresCountAsWrong) {
+  // Row 0: all NaN (a diverged net). Row 1: NaN at the label. Row 2: NaN elsewhere, the
+  // label otherwise the maximum. Row 3: finite, label the maximum. Only row 3 is right.
+  const float nan = std::nanf("");
+  auto layer = create_layer(accuracy_param(1));
+  Blob scores({4, 3}), labels({4}), top;
+  set_values(&scores, {nan, nan, nan, 0.1f, nan, 0.2f, nan, 0.9f, 0.1f, 0.1f, 0.2f, 0.7f});
+  set_values(&labels, {0, 1, 1, 2});
+  layer->setup({&scores, &labels}, {&top});
+  layer->forward({&scores, &labels}, {&top});
+  EXPECT_FLOAT_EQ(top.cpu_data()[0], 0.25f);
 }
 
 TEST(AccuracyLayer, TieAtTheKthPlace) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "hwgq/data/image_io.hpp"
+#include "hwgq/net.hpp"
 #include "hwgq/util/io.hpp"
 #include "test_util.hpp"
 
@@ -139,7 +140,11 @@ TEST_F(ExportInfer, BadInputsAreOneLineErrors) {
   test::write_text(file("float.prototxt"),
                    "layer { name: 'in' type: 'Input' top: 'x' input_param { shape { dim: 1 dim: 4 } } }\n"
                    "layer { name: 'fc' type: 'InnerProduct' bottom: 'x' top: 'y' inner_product_param { num_output: 2 } }\n");
-  const auto nothing = run_hwgq("export --model=" + file("float.prototxt") + " --weights=" + weights_ +
+  // Its own weights: weights matching none of its layers would be refused before export.
+  NetParameter float_weights;
+  Net(file("float.prototxt"), TEST).to_proto(&float_weights);
+  write_binary_proto(float_weights, file("float.caffemodel"));
+  const auto nothing = run_hwgq("export --model=" + file("float.prototxt") + " --weights=" + file("float.caffemodel") +
                                 " --output=" + file("float.hwgq"));
   EXPECT_NE(nothing.exit_code, 0);
   EXPECT_NE(nothing.output.find("nothing to pack"), std::string::npos) << nothing.output;

@@ -49,7 +49,11 @@ TEST(QuantizerCli, BitsAndErrors) {
 
   const test::CommandResult clash = run_hwgq("quantizer --levels=5 --bits=2");
   EXPECT_EQ(clash.exit_code, 1);
-  EXPECT_NE(clash.output.find("contradicts --bits=2"), std::string::npos) << clash.output;
+  EXPECT_NE(clash.output.find("conflicts with --bits=2"), std::string::npos) << clash.output;
+  // Agreeing values are refused as well: one way of giving the levels at a time.
+  const test::CommandResult both = run_hwgq("quantizer --levels=3 --bits=2");
+  EXPECT_EQ(both.exit_code, 1);
+  EXPECT_NE(both.output.find("give one of them"), std::string::npos) << both.output;
   const test::CommandResult method = run_hwgq("quantizer --method=kmeans");
   EXPECT_EQ(method.exit_code, 1);
   EXPECT_NE(method.output.find("known methods: uniform, lloyd"), std::string::npos) << method.output;

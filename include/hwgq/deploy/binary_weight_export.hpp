@@ -21,7 +21,8 @@ BinarizedModel binarize_model(const NetParameter& model, Net& trained);
 
 // Runs one forward pass of each net on identical inputs (Input blobs filled with the same
 // seeded values; data layers read their first batch) and returns the largest absolute
-// difference over the output blobs of the same name. Raises hwgq::Error when the nets'
+// difference over the output blobs of the same name, or NaN when an output of either net
+// holds NaN (such outputs cannot be shown equal). Raises hwgq::Error when the nets'
 // outputs differ in names or shapes.
 float max_output_difference(Net& a, Net& b, uint64_t seed = 1);
 
