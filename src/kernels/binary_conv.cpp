@@ -53,19 +53,6 @@ const detail::IsaKernels& kernels_for(Isa isa) {
   return *k;
 }
 
-// In-place transpose of a 64 x 64 bit matrix, row r = a[r], column c = bit c: afterwards
-// bit c of a[r] is what bit r of a[c] was. Swaps the off-diagonal blocks at every scale.
-void transpose64(uint64_t a[64]) {
-  uint64_t mask = 0x00000000FFFFFFFFull;
-  for (int j = 32; j != 0; j >>= 1, mask ^= mask << j) {
-    for (int k = 0; k < 64; k = ((k | j) + 1) & ~j) {
-      const uint64_t t = ((a[k] >> j) ^ a[k | j]) & mask;
-      a[k | j] ^= t;
-      a[k] ^= t << j;
-    }
-  }
-}
-
 bool is_value_or_zero(float v, const ActivationLevels& levels) {
   if (v == 0.f) return true;
   for (float q : levels.levels()) {
@@ -224,7 +211,7 @@ void pack_activations(const float* x, int n, int c, int h, int w, const Activati
       }
       for (int p = 0; p < planes; ++p) {
         for (int r = m_channels; r < kBitsPerWord; ++r) rows[p][r] = 0;
-        transpose64(rows[p]);
+        k.transpose(rows[p]);
       }
       for (int i = 0; i < m_pixels; ++i) {
         uint64_t* dst = bits + (((size_t(image) * hw + pixel0 + i) * groups + g) * planes) * words + word;
@@ -322,11 +309,19 @@ void binary_conv(const PackedActivations& a, const PackedBinaryWeights& wts, con
       const long long first = tile * kTilePixels;
       const int pixels = static_cast<int>(std::min<long long>(kTilePixels, total_pixels - first));
 
-      for (int i = 0; i < pixels; ++i) {
-        const long long pixel = first + i;
-        const long long image = pixel / (long long)out_spatial;
-        const int oy = static_cast<int>((pixel % out_spatial) / geo.out_w);
-        const int ox = static_cast<int>(pixel % geo.out_w);
+      // The tile's first pixel by division, the rest by stepping (image, oy, ox): divisions
+      // per pixel cost as much as a good part of the popcounts on small layers.
+      long long image = first / (long long)out_spatial;
+      int oy = static_cast<int>((first % (long long)out_spatial) / geo.out_w);
+      int ox = static_cast<int>(first % geo.out_w);
+      for (int i = 0; i < pixels; ++i, ++ox) {
+        if (ox == geo.out_w) {
+          ox = 0;
+          if (++oy == geo.out_h) {
+            oy = 0;
+            ++image;
+          }
+        }
         y_offset[i] = size_t(image) * out_channels * out_spatial + size_t(oy) * geo.out_w + ox;
         int32_t* ones = &ones_sum[size_t(i) * planes];
         for (int p = 0; p < planes; ++p) ones[p] = 0;
@@ -363,10 +358,12 @@ void binary_conv(const PackedActivations& a, const PackedBinaryWeights& wts, con
         }
         k.finish({counts.data(), ones_sum.data(), pixels, planes, bit_serial, levels.data(), scale, lane_bias,
                   values.data()});
-        for (int i = 0; i < pixels; ++i) {
-          float* out = y + size_t(o0) * out_spatial + y_offset[i];
-          const float* v = &values[size_t(i) * kLanes];
-          for (int lane = 0; lane < lanes; ++lane) out[size_t(lane) * out_spatial] = v[lane];
+        // One output channel at a time: the tile's pixels are consecutive in the output
+        // (apart from where a new image starts), so each channel gets a contiguous run
+        // instead of kLanes scattered stores per pixel.
+        for (int lane = 0; lane < lanes; ++lane) {
+          float* out = y + size_t(o0 + lane) * out_spatial;
+          for (int i = 0; i < pixels; ++i) out[y_offset[i]] = values[size_t(i) * kLanes + lane];
         }
       }
     }

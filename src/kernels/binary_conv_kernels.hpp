@@ -31,8 +31,7 @@ using CountFn = void (*)(const CountTask&);
 // How values map to plane bits: value == levels[k] (k = 0..num_levels-1) has the planes in
 // level_planes[k]; the value 0 (either sign) has none; any other value is invalid.
 // bit_serial says which encoding level_planes follows (ActivationLevels): plane p holds
-// bit p of the code k + 1 (bit-serial) or [k + 1 > p] (thermometer), which vector code
-// computes from the code instead of the table.
+// bit p of the code k + 1 (bit-serial) or [k + 1 > p] (thermometer).
 struct LevelMatch {
   const float* levels;
   const uint32_t* level_planes;
@@ -66,10 +65,16 @@ struct FinishTask {
 };
 using FinishFn = void (*)(const FinishTask&);
 
+// In-place transpose of a 64 x 64 bit matrix, row r = a[r], column c = bit c: afterwards
+// bit c of a[r] is what bit r of a[c] was (packing turns per-channel runs of pixels into
+// per-pixel words of channels with it).
+using TransposeFn = void (*)(uint64_t* a);
+
 struct IsaKernels {
   CountFn count;
   ClassifyFn classify;
   FinishFn finish;
+  TransposeFn transpose;
 };
 
 // Null for an instruction set this build cannot compile (non-x86 hosts).
