@@ -357,14 +357,7 @@ void binary_conv(const PackedActivations& a, const PackedBinaryWeights& wts, con
           lane_bias[lane] = lane < lanes && bias ? bias[o0 + lane] : 0.f;
         }
         k.finish({counts.data(), ones_sum.data(), pixels, planes, bit_serial, levels.data(), scale, lane_bias,
-                  values.data()});
-        // One output channel at a time: the tile's pixels are consecutive in the output
-        // (apart from where a new image starts), so each channel gets a contiguous run
-        // instead of kLanes scattered stores per pixel.
-        for (int lane = 0; lane < lanes; ++lane) {
-          float* out = y + size_t(o0 + lane) * out_spatial;
-          for (int i = 0; i < pixels; ++i) out[y_offset[i]] = values[size_t(i) * kLanes + lane];
-        }
+                  values.data(), y + size_t(o0) * out_spatial, out_spatial, y_offset.data(), lanes});
       }
     }
   }

@@ -150,6 +150,40 @@ HWGQ_AVX2 bool classify_avx2(const float* x, int m, const LevelMatch& match, uin
   return known == ~uint64_t(0);
 }
 
+// The output stores of a finish: 8 pixels x 8 lanes of task.out at a time, transposed in
+// registers (unpack, shuffle, 128-bit permute) so that each lane's 8 pixels go out in one
+// store when they are consecutive in the output; other pixels one by one (store_lanes).
+HWGQ_AVX2 void store_transposed(const FinishTask& task) {
+  int i = 0;
+  for (; i + 8 <= task.pixels; i += 8) {
+    if (task.y_offset[i + 7] != task.y_offset[i] + 7) break;  // an image starts inside
+    __m256 r[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(task.out + (i + j) * kLanes);
+    __m256 t[8], s[8], lane[8];
+#pragma GCC unroll 4
+    for (int j = 0; j < 8; j += 2) {
+      t[j] = _mm256_unpacklo_ps(r[j], r[j + 1]);
+      t[j + 1] = _mm256_unpackhi_ps(r[j], r[j + 1]);
+    }
+#pragma GCC unroll 2
+    for (int j = 0; j < 8; j += 4) {
+      s[j] = _mm256_shuffle_ps(t[j], t[j + 2], 0x44);
+      s[j + 1] = _mm256_shuffle_ps(t[j], t[j + 2], 0xEE);
+      s[j + 2] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0x44);
+      s[j + 3] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0xEE);
+    }
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) {
+      lane[j] = _mm256_permute2f128_ps(s[j], s[j + 4], 0x20);
+      lane[j + 4] = _mm256_permute2f128_ps(s[j], s[j + 4], 0x31);
+    }
+    float* y = task.y + task.y_offset[i];
+    for (int j = 0; j < task.lanes; ++j) _mm256_storeu_ps(y + j * task.y_stride, lane[j]);
+  }
+  store_lanes(task, i);
+}
+
 // 8 lanes: int32 sums in a ymm, doubles in two ymm halves, floats back in a ymm.
 HWGQ_AVX2 void finish_avx2(const FinishTask& task) {
   const int planes = task.planes;
@@ -186,6 +220,7 @@ HWGQ_AVX2 void finish_avx2(const FinishTask& task) {
     const __m256 value = _mm256_set_m128(_mm256_cvtpd_ps(high), _mm256_cvtpd_ps(low));
     _mm256_storeu_ps(task.out + i * kLanes, _mm256_add_ps(value, bias));
   }
+  store_transposed(task);
 }
 
 // transpose_scalar's stages with four rows per ymm (row k = 4 r + lane): rows 32, 16, 8 and

@@ -66,6 +66,7 @@ void finish_scalar(const FinishTask& task) {
       task.out[i * kLanes + lane] = static_cast<float>(value) + task.bias[lane];
     }
   }
+  store_lanes(task, 0);
 }
 
 // Swaps the off-diagonal blocks at every scale: 32 x 32 blocks, then 16 x 16 within
