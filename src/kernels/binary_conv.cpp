@@ -293,6 +293,19 @@ void binary_conv(const PackedActivations& a, const PackedBinaryWeights& wts, con
                "binary_conv: " << taps << " taps x " << wts.in_channels << " channels with " << planes
                                << " planes are too many for exact 32-bit sums");
   const std::vector<uint64_t> zeros(size_t(planes) * words, 0);
+  // The tile loop reads these many times per pixel; locals keep them out of memory (the
+  // stores into the tap table and sums could otherwise alias them).
+  const int out_w = geo.out_w, out_h = geo.out_h, in_h = a.height, in_w = a.width;
+  const int stride_h = geo.stride_h, stride_w = geo.stride_w, pad_h = geo.pad_h, pad_w = geo.pad_w;
+  const int dilation_h = geo.dilation_h, dilation_w = geo.dilation_w;
+  const int kernel_h = wts.kernel_h, kernel_w = wts.kernel_w;
+  const int span_h = dilation_h * (kernel_h - 1) + 1, span_w = dilation_w * (kernel_w - 1) + 1;
+  // Pixel index of tap (ky, kx) relative to the window's top-left corner (unsigned
+  // arithmetic: the corner itself may lie in the padding).
+  std::vector<size_t> tap_offset(taps);
+  for (int ky = 0; ky < kernel_h; ++ky) {
+    for (int kx = 0; kx < kernel_w; ++kx) tap_offset[ky * kernel_w + kx] = size_t(ky) * dilation_h * in_w + size_t(kx) * dilation_w;
+  }
 
 #pragma omp parallel if (parallel)
   {
@@ -312,34 +325,50 @@ void binary_conv(const PackedActivations& a, const PackedBinaryWeights& wts, con
       // The tile's first pixel by division, the rest by stepping (image, oy, ox): divisions
       // per pixel cost as much as a good part of the popcounts on small layers.
       long long image = first / (long long)out_spatial;
-      int oy = static_cast<int>((first % (long long)out_spatial) / geo.out_w);
-      int ox = static_cast<int>(first % geo.out_w);
+      int oy = static_cast<int>((first % (long long)out_spatial) / out_w);
+      int ox = static_cast<int>(first % out_w);
+      const uint64_t* const group_bits = a.bits.data() + size_t(g) * planes * words;
+      const int32_t* const group_ones = a.ones.data() + size_t(g) * planes;
       for (int i = 0; i < pixels; ++i, ++ox) {
-        if (ox == geo.out_w) {
+        if (ox == out_w) {
           ox = 0;
-          if (++oy == geo.out_h) {
+          if (++oy == out_h) {
             oy = 0;
             ++image;
           }
         }
-        y_offset[i] = size_t(image) * out_channels * out_spatial + size_t(oy) * geo.out_w + ox;
-        int32_t* ones = &ones_sum[size_t(i) * planes];
-        for (int p = 0; p < planes; ++p) ones[p] = 0;
-        for (int ky = 0; ky < wts.kernel_h; ++ky) {
-          const int iy = oy * geo.stride_h - geo.pad_h + ky * geo.dilation_h;
-          for (int kx = 0; kx < wts.kernel_w; ++kx) {
-            const int ix = ox * geo.stride_w - geo.pad_w + kx * geo.dilation_w;
-            const uint64_t*& entry = tap_table[size_t(i) * taps + ky * wts.kernel_w + kx];
-            if (iy < 0 || iy >= a.height || ix < 0 || ix >= a.width) {
-              entry = zeros.data();
-              continue;
+        y_offset[i] = size_t(image) * out_channels * out_spatial + size_t(oy) * out_w + ox;
+        const int iy0 = oy * stride_h - pad_h;
+        const int ix0 = ox * stride_w - pad_w;
+        const size_t corner = (size_t(image) * in_h + iy0) * in_w + ix0;  // wraps when off the image
+        const uint64_t** entry = &tap_table[size_t(i) * taps];
+        int32_t sums[ActivationLevels::kMaxPlanes] = {};
+        if (iy0 >= 0 && iy0 + span_h <= in_h && ix0 >= 0 && ix0 + span_w <= in_w) {
+          // Every tap inside the image (most pixels): fixed offsets from the window's corner.
+          for (int t = 0; t < taps; ++t) {
+            const size_t at = corner + tap_offset[t];
+            entry[t] = group_bits + at * pixel_words;
+            const int32_t* pixel_ones = group_ones + at * groups * planes;
+            for (int p = 0; p < planes; ++p) sums[p] += pixel_ones[p];
+          }
+        } else {
+          for (int ky = 0; ky < kernel_h; ++ky) {
+            const int iy = iy0 + ky * dilation_h;
+            for (int kx = 0; kx < kernel_w; ++kx) {
+              const int ix = ix0 + kx * dilation_w;
+              const int t = ky * kernel_w + kx;
+              if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
+                entry[t] = zeros.data();
+                continue;
+              }
+              const size_t at = corner + tap_offset[t];
+              entry[t] = group_bits + at * pixel_words;
+              const int32_t* pixel_ones = group_ones + at * groups * planes;
+              for (int p = 0; p < planes; ++p) sums[p] += pixel_ones[p];
             }
-            const size_t at = (size_t(image) * a.height + iy) * a.width + ix;
-            entry = a.bits.data() + at * pixel_words + size_t(g) * planes * words;
-            const int32_t* pixel_ones = a.ones.data() + (at * groups + g) * planes;
-            for (int p = 0; p < planes; ++p) ones[p] += pixel_ones[p];
           }
         }
+        std::copy(sums, sums + planes, &ones_sum[size_t(i) * planes]);
       }
 
       const int block_end = std::min(blocks, (chunk + 1) * blocks_per_chunk);
