@@ -189,45 +189,59 @@ void pack_activations(const float* x, int n, int c, int h, int w, const Activati
     }
   } else {
     // Blocks of 64 channels x 64 positions: classify each channel's run of positions, then
-    // transpose the bit matrix so that each position gets its word of channels.
+    // transpose the bit matrix so that each position gets its word of channels. One item
+    // does all words of its positions, so it can also count their ones while the words are
+    // in cache (no second pass over the packed bits).
     const long long pixel_blocks = (long long)((hw + kBitsPerWord - 1) / kBitsPerWord);
-    const long long items = (long long)n * groups * words * pixel_blocks;
+    const long long items = (long long)n * groups * pixel_blocks;
+    int32_t* ones = out->ones.data();
 #pragma omp parallel for schedule(static) if (parallel)
     for (long long item = 0; item < items; ++item) {
       const long long block = item % pixel_blocks;
-      const int word = static_cast<int>((item / pixel_blocks) % words);
-      const long long ng = item / (pixel_blocks * words);
+      const long long ng = item / pixel_blocks;
       const long long image = ng / groups;
       const int g = static_cast<int>(ng % groups);
       const size_t pixel0 = size_t(block) * kBitsPerWord;
       const int m_pixels = static_cast<int>(std::min<size_t>(kBitsPerWord, hw - pixel0));
-      const int m_channels = std::min(kBitsPerWord, cg - word * kBitsPerWord);
       uint64_t rows[ActivationLevels::kMaxPlanes][kBitsPerWord];
       uint64_t masks[ActivationLevels::kMaxPlanes];
-      const float* base = x + (size_t(image) * c + size_t(g) * cg + size_t(word) * kBitsPerWord) * hw + pixel0;
-      for (int r = 0; r < m_channels; ++r) {
-        if (!k.classify(base + r * hw, m_pixels, match, masks)) invalid.store(true);
-        for (int p = 0; p < planes; ++p) rows[p][r] = masks[p];
-      }
-      for (int p = 0; p < planes; ++p) {
-        for (int r = m_channels; r < kBitsPerWord; ++r) rows[p][r] = 0;
-        k.transpose(rows[p]);
+      for (int word = 0; word < words; ++word) {
+        const int m_channels = std::min(kBitsPerWord, cg - word * kBitsPerWord);
+        const float* base = x + (size_t(image) * c + size_t(g) * cg + size_t(word) * kBitsPerWord) * hw + pixel0;
+        for (int r = 0; r < m_channels; ++r) {
+          if (!k.classify(base + r * hw, m_pixels, match, masks)) invalid.store(true);
+          for (int p = 0; p < planes; ++p) rows[p][r] = masks[p];
+        }
+        for (int p = 0; p < planes; ++p) {
+          for (int r = m_channels; r < kBitsPerWord; ++r) rows[p][r] = 0;
+          k.transpose(rows[p]);
+        }
+        for (int i = 0; i < m_pixels; ++i) {
+          uint64_t* dst = bits + (((size_t(image) * hw + pixel0 + i) * groups + g) * planes) * words + word;
+          for (int p = 0; p < planes; ++p) dst[size_t(p) * words] = rows[p][i];
+        }
       }
       for (int i = 0; i < m_pixels; ++i) {
-        uint64_t* dst = bits + (((size_t(image) * hw + pixel0 + i) * groups + g) * planes) * words + word;
-        for (int p = 0; p < planes; ++p) dst[size_t(p) * words] = rows[p][i];
+        const size_t run0 = ((size_t(image) * hw + pixel0 + i) * groups + g) * planes;
+        for (int p = 0; p < planes; ++p) {
+          int32_t total = 0;
+          for (int word = 0; word < words; ++word) total += __builtin_popcountll(bits[(run0 + p) * words + word]);
+          ones[run0 + p] = total;
+        }
       }
     }
   }
   if (invalid.load()) report_invalid(x, n, c, h, w, levels);
-
-  const long long runs = (long long)n * hw * groups * planes;
-  int32_t* ones = out->ones.data();
+  if (hw == 1) {
+    // The words of a position come from different items there: count afterwards.
+    const long long runs = (long long)n * groups * planes;
+    int32_t* ones = out->ones.data();
 #pragma omp parallel for schedule(static) if (parallel)
-  for (long long r = 0; r < runs; ++r) {
-    int32_t total = 0;
-    for (int word = 0; word < words; ++word) total += __builtin_popcountll(bits[r * words + word]);
-    ones[r] = total;
+    for (long long r = 0; r < runs; ++r) {
+      int32_t total = 0;
+      for (int word = 0; word < words; ++word) total += __builtin_popcountll(bits[r * words + word]);
+      ones[r] = total;
+    }
   }
 }
 

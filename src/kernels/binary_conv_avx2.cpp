@@ -185,7 +185,33 @@ HWGQ_AVX2 void store_transposed(const FinishTask& task) {
 }
 
 // 8 lanes: int32 sums in a ymm, doubles in two ymm halves, floats back in a ymm.
+// As finish_bit_serial in binary_conv_avx512.cpp: the plane loop unrolled for a fixed count.
+template <int P>
+HWGQ_AVX2 void finish_bit_serial(const FinishTask& task) {
+  const __m256d scale_low = _mm256_loadu_pd(task.scale);
+  const __m256d scale_high = _mm256_loadu_pd(task.scale + 4);
+  const __m256 bias = _mm256_loadu_ps(task.bias);
+  for (int i = 0; i < task.pixels; ++i) {
+    const int32_t* c = task.counts + i * P * kLanes;
+    const int32_t* ones = task.ones + i * P;
+    __m256i total = _mm256_setzero_si256();
+#pragma GCC unroll 4
+    for (int p = 0; p < P; ++p) {
+      const __m256i counts = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + p * kLanes));
+      const __m256i dot = _mm256_sub_epi32(_mm256_add_epi32(counts, counts), _mm256_set1_epi32(ones[p]));
+      total = _mm256_add_epi32(total, _mm256_slli_epi32(dot, p));
+    }
+    const __m256d low = _mm256_mul_pd(scale_low, _mm256_cvtepi32_pd(_mm256_castsi256_si128(total)));
+    const __m256d high = _mm256_mul_pd(scale_high, _mm256_cvtepi32_pd(_mm256_extracti128_si256(total, 1)));
+    const __m256 value = _mm256_set_m128(_mm256_cvtpd_ps(high), _mm256_cvtpd_ps(low));
+    _mm256_storeu_ps(task.out + i * kLanes, _mm256_add_ps(value, bias));
+  }
+  store_transposed(task);
+}
+
 HWGQ_AVX2 void finish_avx2(const FinishTask& task) {
+  if (task.bit_serial && task.planes == 2) return finish_bit_serial<2>(task);
+  if (task.bit_serial && task.planes == 1) return finish_bit_serial<1>(task);
   const int planes = task.planes;
   const __m256d scale_low = _mm256_loadu_pd(task.scale);
   const __m256d scale_high = _mm256_loadu_pd(task.scale + 4);
