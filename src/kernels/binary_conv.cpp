@@ -53,19 +53,6 @@ const detail::IsaKernels& kernels_for(Isa isa) {
   return *k;
 }
 
-// In-place transpose of a 64 x 64 bit matrix, row r = a[r], column c = bit c: afterwards
-// bit c of a[r] is what bit r of a[c] was. Swaps the off-diagonal blocks at every scale.
-void transpose64(uint64_t a[64]) {
-  uint64_t mask = 0x00000000FFFFFFFFull;
-  for (int j = 32; j != 0; j >>= 1, mask ^= mask << j) {
-    for (int k = 0; k < 64; k = ((k | j) + 1) & ~j) {
-      const uint64_t t = ((a[k] >> j) ^ a[k | j]) & mask;
-      a[k | j] ^= t;
-      a[k] ^= t << j;
-    }
-  }
-}
-
 bool is_value_or_zero(float v, const ActivationLevels& levels) {
   if (v == 0.f) return true;
   for (float q : levels.levels()) {
@@ -202,45 +189,59 @@ void pack_activations(const float* x, int n, int c, int h, int w, const Activati
     }
   } else {
     // Blocks of 64 channels x 64 positions: classify each channel's run of positions, then
-    // transpose the bit matrix so that each position gets its word of channels.
+    // transpose the bit matrix so that each position gets its word of channels. One item
+    // does all words of its positions, so it can also count their ones while the words are
+    // in cache (no second pass over the packed bits).
     const long long pixel_blocks = (long long)((hw + kBitsPerWord - 1) / kBitsPerWord);
-    const long long items = (long long)n * groups * words * pixel_blocks;
+    const long long items = (long long)n * groups * pixel_blocks;
+    int32_t* ones = out->ones.data();
 #pragma omp parallel for schedule(static) if (parallel)
     for (long long item = 0; item < items; ++item) {
       const long long block = item % pixel_blocks;
-      const int word = static_cast<int>((item / pixel_blocks) % words);
-      const long long ng = item / (pixel_blocks * words);
+      const long long ng = item / pixel_blocks;
       const long long image = ng / groups;
       const int g = static_cast<int>(ng % groups);
       const size_t pixel0 = size_t(block) * kBitsPerWord;
       const int m_pixels = static_cast<int>(std::min<size_t>(kBitsPerWord, hw - pixel0));
-      const int m_channels = std::min(kBitsPerWord, cg - word * kBitsPerWord);
       uint64_t rows[ActivationLevels::kMaxPlanes][kBitsPerWord];
       uint64_t masks[ActivationLevels::kMaxPlanes];
-      const float* base = x + (size_t(image) * c + size_t(g) * cg + size_t(word) * kBitsPerWord) * hw + pixel0;
-      for (int r = 0; r < m_channels; ++r) {
-        if (!k.classify(base + r * hw, m_pixels, match, masks)) invalid.store(true);
-        for (int p = 0; p < planes; ++p) rows[p][r] = masks[p];
-      }
-      for (int p = 0; p < planes; ++p) {
-        for (int r = m_channels; r < kBitsPerWord; ++r) rows[p][r] = 0;
-        transpose64(rows[p]);
+      for (int word = 0; word < words; ++word) {
+        const int m_channels = std::min(kBitsPerWord, cg - word * kBitsPerWord);
+        const float* base = x + (size_t(image) * c + size_t(g) * cg + size_t(word) * kBitsPerWord) * hw + pixel0;
+        for (int r = 0; r < m_channels; ++r) {
+          if (!k.classify(base + r * hw, m_pixels, match, masks)) invalid.store(true);
+          for (int p = 0; p < planes; ++p) rows[p][r] = masks[p];
+        }
+        for (int p = 0; p < planes; ++p) {
+          for (int r = m_channels; r < kBitsPerWord; ++r) rows[p][r] = 0;
+          k.transpose(rows[p]);
+        }
+        for (int i = 0; i < m_pixels; ++i) {
+          uint64_t* dst = bits + (((size_t(image) * hw + pixel0 + i) * groups + g) * planes) * words + word;
+          for (int p = 0; p < planes; ++p) dst[size_t(p) * words] = rows[p][i];
+        }
       }
       for (int i = 0; i < m_pixels; ++i) {
-        uint64_t* dst = bits + (((size_t(image) * hw + pixel0 + i) * groups + g) * planes) * words + word;
-        for (int p = 0; p < planes; ++p) dst[size_t(p) * words] = rows[p][i];
+        const size_t run0 = ((size_t(image) * hw + pixel0 + i) * groups + g) * planes;
+        for (int p = 0; p < planes; ++p) {
+          int32_t total = 0;
+          for (int word = 0; word < words; ++word) total += __builtin_popcountll(bits[(run0 + p) * words + word]);
+          ones[run0 + p] = total;
+        }
       }
     }
   }
   if (invalid.load()) report_invalid(x, n, c, h, w, levels);
-
-  const long long runs = (long long)n * hw * groups * planes;
-  int32_t* ones = out->ones.data();
+  if (hw == 1) {
+    // The words of a position come from different items there: count afterwards.
+    const long long runs = (long long)n * groups * planes;
+    int32_t* ones = out->ones.data();
 #pragma omp parallel for schedule(static) if (parallel)
-  for (long long r = 0; r < runs; ++r) {
-    int32_t total = 0;
-    for (int word = 0; word < words; ++word) total += __builtin_popcountll(bits[r * words + word]);
-    ones[r] = total;
+    for (long long r = 0; r < runs; ++r) {
+      int32_t total = 0;
+      for (int word = 0; word < words; ++word) total += __builtin_popcountll(bits[r * words + word]);
+      ones[r] = total;
+    }
   }
 }
 
@@ -306,6 +307,19 @@ void binary_conv(const PackedActivations& a, const PackedBinaryWeights& wts, con
                "binary_conv: " << taps << " taps x " << wts.in_channels << " channels with " << planes
                                << " planes are too many for exact 32-bit sums");
   const std::vector<uint64_t> zeros(size_t(planes) * words, 0);
+  // The tile loop reads these many times per pixel; locals keep them out of memory (the
+  // stores into the tap table and sums could otherwise alias them).
+  const int out_w = geo.out_w, out_h = geo.out_h, in_h = a.height, in_w = a.width;
+  const int stride_h = geo.stride_h, stride_w = geo.stride_w, pad_h = geo.pad_h, pad_w = geo.pad_w;
+  const int dilation_h = geo.dilation_h, dilation_w = geo.dilation_w;
+  const int kernel_h = wts.kernel_h, kernel_w = wts.kernel_w;
+  const int span_h = dilation_h * (kernel_h - 1) + 1, span_w = dilation_w * (kernel_w - 1) + 1;
+  // Pixel index of tap (ky, kx) relative to the window's top-left corner (unsigned
+  // arithmetic: the corner itself may lie in the padding).
+  std::vector<size_t> tap_offset(taps);
+  for (int ky = 0; ky < kernel_h; ++ky) {
+    for (int kx = 0; kx < kernel_w; ++kx) tap_offset[ky * kernel_w + kx] = size_t(ky) * dilation_h * in_w + size_t(kx) * dilation_w;
+  }
 
 #pragma omp parallel if (parallel)
   {
@@ -322,29 +336,53 @@ void binary_conv(const PackedActivations& a, const PackedBinaryWeights& wts, con
       const long long first = tile * kTilePixels;
       const int pixels = static_cast<int>(std::min<long long>(kTilePixels, total_pixels - first));
 
-      for (int i = 0; i < pixels; ++i) {
-        const long long pixel = first + i;
-        const long long image = pixel / (long long)out_spatial;
-        const int oy = static_cast<int>((pixel % out_spatial) / geo.out_w);
-        const int ox = static_cast<int>(pixel % geo.out_w);
-        y_offset[i] = size_t(image) * out_channels * out_spatial + size_t(oy) * geo.out_w + ox;
-        int32_t* ones = &ones_sum[size_t(i) * planes];
-        for (int p = 0; p < planes; ++p) ones[p] = 0;
-        for (int ky = 0; ky < wts.kernel_h; ++ky) {
-          const int iy = oy * geo.stride_h - geo.pad_h + ky * geo.dilation_h;
-          for (int kx = 0; kx < wts.kernel_w; ++kx) {
-            const int ix = ox * geo.stride_w - geo.pad_w + kx * geo.dilation_w;
-            const uint64_t*& entry = tap_table[size_t(i) * taps + ky * wts.kernel_w + kx];
-            if (iy < 0 || iy >= a.height || ix < 0 || ix >= a.width) {
-              entry = zeros.data();
-              continue;
-            }
-            const size_t at = (size_t(image) * a.height + iy) * a.width + ix;
-            entry = a.bits.data() + at * pixel_words + size_t(g) * planes * words;
-            const int32_t* pixel_ones = a.ones.data() + (at * groups + g) * planes;
-            for (int p = 0; p < planes; ++p) ones[p] += pixel_ones[p];
+      // The tile's first pixel by division, the rest by stepping (image, oy, ox): divisions
+      // per pixel cost as much as a good part of the popcounts on small layers.
+      long long image = first / (long long)out_spatial;
+      int oy = static_cast<int>((first % (long long)out_spatial) / out_w);
+      int ox = static_cast<int>(first % out_w);
+      const uint64_t* const group_bits = a.bits.data() + size_t(g) * planes * words;
+      const int32_t* const group_ones = a.ones.data() + size_t(g) * planes;
+      for (int i = 0; i < pixels; ++i, ++ox) {
+        if (ox == out_w) {
+          ox = 0;
+          if (++oy == out_h) {
+            oy = 0;
+            ++image;
           }
         }
+        y_offset[i] = size_t(image) * out_channels * out_spatial + size_t(oy) * out_w + ox;
+        const int iy0 = oy * stride_h - pad_h;
+        const int ix0 = ox * stride_w - pad_w;
+        const size_t corner = (size_t(image) * in_h + iy0) * in_w + ix0;  // wraps when off the image
+        const uint64_t** entry = &tap_table[size_t(i) * taps];
+        int32_t sums[ActivationLevels::kMaxPlanes] = {};
+        if (iy0 >= 0 && iy0 + span_h <= in_h && ix0 >= 0 && ix0 + span_w <= in_w) {
+          // Every tap inside the image (most pixels): fixed offsets from the window's corner.
+          for (int t = 0; t < taps; ++t) {
+            const size_t at = corner + tap_offset[t];
+            entry[t] = group_bits + at * pixel_words;
+            const int32_t* pixel_ones = group_ones + at * groups * planes;
+            for (int p = 0; p < planes; ++p) sums[p] += pixel_ones[p];
+          }
+        } else {
+          for (int ky = 0; ky < kernel_h; ++ky) {
+            const int iy = iy0 + ky * dilation_h;
+            for (int kx = 0; kx < kernel_w; ++kx) {
+              const int ix = ix0 + kx * dilation_w;
+              const int t = ky * kernel_w + kx;
+              if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {
+                entry[t] = zeros.data();
+                continue;
+              }
+              const size_t at = corner + tap_offset[t];
+              entry[t] = group_bits + at * pixel_words;
+              const int32_t* pixel_ones = group_ones + at * groups * planes;
+              for (int p = 0; p < planes; ++p) sums[p] += pixel_ones[p];
+            }
+          }
+        }
+        std::copy(sums, sums + planes, &ones_sum[size_t(i) * planes]);
       }
 
       const int block_end = std::min(blocks, (chunk + 1) * blocks_per_chunk);
@@ -362,12 +400,7 @@ void binary_conv(const PackedActivations& a, const PackedBinaryWeights& wts, con
           lane_bias[lane] = lane < lanes && bias ? bias[o0 + lane] : 0.f;
         }
         k.finish({counts.data(), ones_sum.data(), pixels, planes, bit_serial, levels.data(), scale, lane_bias,
-                  values.data()});
-        for (int i = 0; i < pixels; ++i) {
-          float* out = y + size_t(o0) * out_spatial + y_offset[i];
-          const float* v = &values[size_t(i) * kLanes];
-          for (int lane = 0; lane < lanes; ++lane) out[size_t(lane) * out_spatial] = v[lane];
-        }
+                  values.data(), y + size_t(o0) * out_spatial, out_spatial, y_offset.data(), lanes});
       }
     }
   }

@@ -117,52 +117,101 @@ HWGQ_AVX2 void count_avx2(const CountTask& task) {
   }
 }
 
-// 8 values per compare, as classify_avx512: codes first, then one test per plane.
+// 8 values per compare, as classify_avx512: per level a 64-bit equality mask (movemask of
+// eight compares), ORed into that level's planes.
 HWGQ_AVX2 bool classify_avx2(const float* x, int m, const LevelMatch& match, uint64_t* masks) {
-  const __m256 zero = _mm256_setzero_ps();
-  __m256i code[8];
-  int invalid = 0;
+  __m256 v[8];
+  uint64_t known = 0;
 #pragma GCC unroll 8
   for (int chunk = 0; chunk < 8; ++chunk) {
     const int s = 8 * chunk;
     const int len = m - s <= 0 ? 0 : (m - s < 8 ? m - s : 8);
-    __m256 v;
     if (len == 8) {
-      v = _mm256_loadu_ps(x + s);
+      v[chunk] = _mm256_loadu_ps(x + s);
     } else {
-      // Lanes past m read as 0: valid, code 0.
+      // Lanes past m read as 0: valid, no planes.
       float tail[8] = {0, 0, 0, 0, 0, 0, 0, 0};
       for (int i = 0; i < len; ++i) tail[i] = x[s + i];
-      v = _mm256_loadu_ps(tail);
+      v[chunk] = _mm256_loadu_ps(tail);
     }
-    __m256 known = _mm256_cmp_ps(v, zero, _CMP_EQ_OQ);
-    __m256i c = _mm256_setzero_si256();
-    for (int k = 0; k < match.num_levels; ++k) {
-      const __m256 equal = _mm256_cmp_ps(v, _mm256_set1_ps(match.levels[k]), _CMP_EQ_OQ);
-      c = _mm256_blendv_epi8(c, _mm256_set1_epi32(k + 1), _mm256_castps_si256(equal));
-      known = _mm256_or_ps(known, equal);
-    }
-    invalid |= _mm256_movemask_ps(known) ^ 0xFF;
-    code[chunk] = c;
+    known |= uint64_t(_mm256_movemask_ps(_mm256_cmp_ps(v[chunk], _mm256_setzero_ps(), _CMP_EQ_OQ))) << s;
   }
-  if (invalid) return false;
-  for (int p = 0; p < match.planes; ++p) {
-    uint64_t bits = 0;
+  for (int p = 0; p < match.planes; ++p) masks[p] = 0;
+  for (int k = 0; k < match.num_levels; ++k) {
+    const __m256 level = _mm256_set1_ps(match.levels[k]);
+    uint64_t equal = 0;
 #pragma GCC unroll 8
     for (int chunk = 0; chunk < 8; ++chunk) {
-      const __m256i plane =
-          match.bit_serial
-              ? _mm256_cmpeq_epi32(_mm256_and_si256(code[chunk], _mm256_set1_epi32(1 << p)), _mm256_set1_epi32(1 << p))
-              : _mm256_cmpgt_epi32(code[chunk], _mm256_set1_epi32(p));
-      bits |= uint64_t(_mm256_movemask_ps(_mm256_castsi256_ps(plane))) << (8 * chunk);
+      equal |= uint64_t(_mm256_movemask_ps(_mm256_cmp_ps(v[chunk], level, _CMP_EQ_OQ))) << (8 * chunk);
     }
-    masks[p] = bits;
+    known |= equal;
+    for (uint32_t planes = match.level_planes[k]; planes; planes &= planes - 1) masks[__builtin_ctz(planes)] |= equal;
   }
-  return true;
+  return known == ~uint64_t(0);
+}
+
+// The output stores of a finish: 8 pixels x 8 lanes of task.out at a time, transposed in
+// registers (unpack, shuffle, 128-bit permute) so that each lane's 8 pixels go out in one
+// store when they are consecutive in the output; other pixels one by one (store_lanes).
+HWGQ_AVX2 void store_transposed(const FinishTask& task) {
+  int i = 0;
+  for (; i + 8 <= task.pixels; i += 8) {
+    if (task.y_offset[i + 7] != task.y_offset[i] + 7) break;  // an image starts inside
+    __m256 r[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(task.out + (i + j) * kLanes);
+    __m256 t[8], s[8], lane[8];
+#pragma GCC unroll 4
+    for (int j = 0; j < 8; j += 2) {
+      t[j] = _mm256_unpacklo_ps(r[j], r[j + 1]);
+      t[j + 1] = _mm256_unpackhi_ps(r[j], r[j + 1]);
+    }
+#pragma GCC unroll 2
+    for (int j = 0; j < 8; j += 4) {
+      s[j] = _mm256_shuffle_ps(t[j], t[j + 2], 0x44);
+      s[j + 1] = _mm256_shuffle_ps(t[j], t[j + 2], 0xEE);
+      s[j + 2] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0x44);
+      s[j + 3] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0xEE);
+    }
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) {
+      lane[j] = _mm256_permute2f128_ps(s[j], s[j + 4], 0x20);
+      lane[j + 4] = _mm256_permute2f128_ps(s[j], s[j + 4], 0x31);
+    }
+    float* y = task.y + task.y_offset[i];
+    for (int j = 0; j < task.lanes; ++j) _mm256_storeu_ps(y + j * task.y_stride, lane[j]);
+  }
+  store_lanes(task, i);
 }
 
 // 8 lanes: int32 sums in a ymm, doubles in two ymm halves, floats back in a ymm.
+// As finish_bit_serial in binary_conv_avx512.cpp: the plane loop unrolled for a fixed count.
+template <int P>
+HWGQ_AVX2 void finish_bit_serial(const FinishTask& task) {
+  const __m256d scale_low = _mm256_loadu_pd(task.scale);
+  const __m256d scale_high = _mm256_loadu_pd(task.scale + 4);
+  const __m256 bias = _mm256_loadu_ps(task.bias);
+  for (int i = 0; i < task.pixels; ++i) {
+    const int32_t* c = task.counts + i * P * kLanes;
+    const int32_t* ones = task.ones + i * P;
+    __m256i total = _mm256_setzero_si256();
+#pragma GCC unroll 4
+    for (int p = 0; p < P; ++p) {
+      const __m256i counts = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + p * kLanes));
+      const __m256i dot = _mm256_sub_epi32(_mm256_add_epi32(counts, counts), _mm256_set1_epi32(ones[p]));
+      total = _mm256_add_epi32(total, _mm256_slli_epi32(dot, p));
+    }
+    const __m256d low = _mm256_mul_pd(scale_low, _mm256_cvtepi32_pd(_mm256_castsi256_si128(total)));
+    const __m256d high = _mm256_mul_pd(scale_high, _mm256_cvtepi32_pd(_mm256_extracti128_si256(total, 1)));
+    const __m256 value = _mm256_set_m128(_mm256_cvtpd_ps(high), _mm256_cvtpd_ps(low));
+    _mm256_storeu_ps(task.out + i * kLanes, _mm256_add_ps(value, bias));
+  }
+  store_transposed(task);
+}
+
 HWGQ_AVX2 void finish_avx2(const FinishTask& task) {
+  if (task.bit_serial && task.planes == 2) return finish_bit_serial<2>(task);
+  if (task.bit_serial && task.planes == 1) return finish_bit_serial<1>(task);
   const int planes = task.planes;
   const __m256d scale_low = _mm256_loadu_pd(task.scale);
   const __m256d scale_high = _mm256_loadu_pd(task.scale + 4);
@@ -197,9 +246,55 @@ HWGQ_AVX2 void finish_avx2(const FinishTask& task) {
     const __m256 value = _mm256_set_m128(_mm256_cvtpd_ps(high), _mm256_cvtpd_ps(low));
     _mm256_storeu_ps(task.out + i * kLanes, _mm256_add_ps(value, bias));
   }
+  store_transposed(task);
 }
 
-const IsaKernels kAvx2 = {count_avx2, classify_avx2, finish_avx2};
+// transpose_scalar's stages with four rows per ymm (row k = 4 r + lane): rows 32, 16, 8 and
+// 4 apart are whole registers, exchanged in place in memory; rows 2 and 1 apart are lanes
+// of one register, handled as in transpose_avx512 (partner lane by permute, both roles
+// computed, blend).
+template <int J>
+HWGQ_AVX2 inline void exchange_rows(uint64_t* a, int low, __m256i mask) {
+  __m256i l = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + low));
+  __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + low + J));
+  const __m256i t = _mm256_and_si256(_mm256_xor_si256(_mm256_srli_epi64(l, J), h), mask);
+  h = _mm256_xor_si256(h, t);
+  l = _mm256_xor_si256(l, _mm256_slli_epi64(t, J));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(a + low), l);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(a + low + J), h);
+}
+
+template <int J>
+HWGQ_AVX2 inline __m256i exchange_lanes(__m256i v, __m256i mask) {
+  const __m256i p = J == 2 ? _mm256_permute4x64_epi64(v, 0x4E) : _mm256_shuffle_epi32(v, 0x4E);
+  const __m256i as_low = _mm256_xor_si256(
+      v, _mm256_slli_epi64(_mm256_and_si256(_mm256_xor_si256(_mm256_srli_epi64(v, J), p), mask), J));
+  const __m256i as_high = _mm256_xor_si256(v, _mm256_and_si256(_mm256_xor_si256(_mm256_srli_epi64(p, J), v), mask));
+  // Lanes whose row has bit J set (qwords 2, 3 for J = 2; 1, 3 for J = 1) take as_high.
+  return _mm256_blend_epi32(as_low, as_high, J == 2 ? 0xF0 : 0xCC);
+}
+
+template <int J>
+HWGQ_AVX2 inline void register_stage(uint64_t* a, long long mask) {
+  const __m256i m = _mm256_set1_epi64x(mask);
+  for (int k = 0; k < 64; k = ((k | J) + 4) & ~J) exchange_rows<J>(a, k, m);
+}
+
+HWGQ_AVX2 void transpose_avx2(uint64_t* a) {
+  register_stage<32>(a, 0x00000000FFFFFFFFll);
+  register_stage<16>(a, 0x0000FFFF0000FFFFll);
+  register_stage<8>(a, 0x00FF00FF00FF00FFll);
+  register_stage<4>(a, 0x0F0F0F0F0F0F0F0Fll);
+  const __m256i m2 = _mm256_set1_epi64x(0x3333333333333333ll);
+  const __m256i m1 = _mm256_set1_epi64x(0x5555555555555555ll);
+  for (int i = 0; i < 64; i += 4) {
+    __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i));
+    v = exchange_lanes<1>(exchange_lanes<2>(v, m2), m1);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(a + i), v);
+  }
+}
+
+const IsaKernels kAvx2 = {count_avx2, classify_avx2, finish_avx2, transpose_avx2};
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 // integers and hence bit for bit the same output.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "hwgq/kernels/cpu_features.hpp"
@@ -31,8 +32,7 @@ using CountFn = void (*)(const CountTask&);
 // How values map to plane bits: value == levels[k] (k = 0..num_levels-1) has the planes in
 // level_planes[k]; the value 0 (either sign) has none; any other value is invalid.
 // bit_serial says which encoding level_planes follows (ActivationLevels): plane p holds
-// bit p of the code k + 1 (bit-serial) or [k + 1 > p] (thermometer), which vector code
-// computes from the code instead of the table.
+// bit p of the code k + 1 (bit-serial) or [k + 1 > p] (thermometer).
 struct LevelMatch {
   const float* levels;
   const uint32_t* level_planes;
@@ -50,7 +50,9 @@ using ClassifyFn = bool (*)(const float* x, int m, const LevelMatch& match, uint
 //                (scale = alpha * q_1; the sum in 32-bit integers)
 //   thermometer: out = float(scale[lane] * sum_p level[p] * double(d_p - d_p+1)) + bias[lane]
 //                (scale = alpha, level = q_1..q_K, d_K = 0; summed in p order)
-// out[i * kLanes + lane]. The caller guarantees |sum| < 2^31 and |d_p - d_p+1| < 2^29, so
+// out[i * kLanes + lane] (scratch), and then, for lane < lanes, into the output:
+//   y[lane * y_stride + y_offset[i]] = out[i * kLanes + lane].
+// The caller guarantees |sum| < 2^31 and |d_p - d_p+1| < 2^29, so
 // every product above is exact in double: the result does not depend on whether a
 // compiler fuses a multiply and an add, and every instruction set gives the same bits.
 struct FinishTask {
@@ -63,13 +65,31 @@ struct FinishTask {
   const double* scale;
   const float* bias;
   float* out;
+  float* y;
+  size_t y_stride;
+  const size_t* y_offset;
+  int lanes;
 };
+// The output stores of a finish, shared by the instruction sets for the pixels they do not
+// store with vectors: pixels [from, task.pixels), one lane's run at a time.
+inline void store_lanes(const FinishTask& task, int from) {
+  for (int lane = 0; lane < task.lanes; ++lane) {
+    float* y = task.y + lane * task.y_stride;
+    for (int i = from; i < task.pixels; ++i) y[task.y_offset[i]] = task.out[i * kLanes + lane];
+  }
+}
 using FinishFn = void (*)(const FinishTask&);
+
+// In-place transpose of a 64 x 64 bit matrix, row r = a[r], column c = bit c: afterwards
+// bit c of a[r] is what bit r of a[c] was (packing turns per-channel runs of pixels into
+// per-pixel words of channels with it).
+using TransposeFn = void (*)(uint64_t* a);
 
 struct IsaKernels {
   CountFn count;
   ClassifyFn classify;
   FinishFn finish;
+  TransposeFn transpose;
 };
 
 // Null for an instruction set this build cannot compile (non-x86 hosts).

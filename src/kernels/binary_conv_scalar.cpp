@@ -66,9 +66,23 @@ void finish_scalar(const FinishTask& task) {
       task.out[i * kLanes + lane] = static_cast<float>(value) + task.bias[lane];
     }
   }
+  store_lanes(task, 0);
 }
 
-const IsaKernels kScalar = {count_scalar, classify_scalar, finish_scalar};
+// Swaps the off-diagonal blocks at every scale: 32 x 32 blocks, then 16 x 16 within
+// them, down to single bits. Rows k and k | j (bit j of k clear) trade j-bit fields.
+void transpose_scalar(uint64_t* a) {
+  uint64_t mask = 0x00000000FFFFFFFFull;
+  for (int j = 32; j != 0; j >>= 1, mask ^= mask << j) {
+    for (int k = 0; k < 64; k = ((k | j) + 1) & ~j) {
+      const uint64_t t = ((a[k] >> j) ^ a[k | j]) & mask;
+      a[k | j] ^= t;
+      a[k] ^= t << j;
+    }
+  }
+}
+
+const IsaKernels kScalar = {count_scalar, classify_scalar, finish_scalar, transpose_scalar};
 
 }  // namespace
 
