@@ -26,22 +26,24 @@ CLOCK_HWGQ="" CLOCK_TORCH=""
 if [ "${CPU_TIME:-0}" = "1" ]; then CLOCK_HWGQ="--cpu_time" CLOCK_TORCH="--cpu_time"; fi
 
 echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-), kernel path: ${HWGQ_ISA:-best}"
-printf '%-6s %-7s %10s %10s %10s %14s %16s\n' batch threads float_ms packed_ms torch_ms float/packed torch/packed
+# same_class: images whose class the float and packed nets agree on. With random weights
+# nothing keeps BatchNorm outputs off the quantizer thresholds, so a rounding flip can
+# spread through later layers (tests/models/packed_models_test.cpp separates the two).
+printf '%-6s %-7s %10s %10s %10s %14s %16s %11s\n' batch threads float_ms packed_ms torch_ms float/packed torch/packed same_class
 for batch in 1 16; do
   for threads in 1 2; do
     f=() p=() t=()
     for round in $(seq "$ROUNDS"); do
       read -r _ _ isa fm pm _ same _ < <(OMP_NUM_THREADS=$threads "$BUILD"/bin/hwgq_bench_packed --model="$DEPLOY" \
           --batch="$batch" --threads="$threads" --runs=7 $CLOCK_HWGQ)
-      [ "${same%/*}" = "${same#*/}" ] || { echo "packed and float disagree on a class: $same"; exit 1; }
       tm=$(LD_PRELOAD=$TCMALLOC OMP_NUM_THREADS=$threads /usr/bin/python3 bench/pytorch_resnet18_infer.py \
           --batch "$batch" --threads "$threads" --runs 7 $CLOCK_TORCH | awk '{print $5}')
       f+=("$fm") p+=("$pm") t+=("$tm")
     done
     F=$(median "${f[@]}") P=$(median "${p[@]}") T=$(median "${t[@]}")
-    printf '%-6s %-7s %10s %10s %10s %14s %16s   (%s)\n' "$batch" "$threads" "$F" "$P" "$T" \
+    printf '%-6s %-7s %10s %10s %10s %14s %16s %11s   (%s)\n' "$batch" "$threads" "$F" "$P" "$T" \
       "$(awk -v a="$F" -v b="$P" 'BEGIN {printf "%.2f", a / b}')" \
-      "$(awk -v a="$T" -v b="$P" 'BEGIN {printf "%.2f", a / b}')" "$isa"
+      "$(awk -v a="$T" -v b="$P" 'BEGIN {printf "%.2f", a / b}')" "$same" "$isa"
   done
 done
 
