@@ -1,5 +1,6 @@
 #include "hwgq/math/im2col.hpp"
 
+#include <cstddef>
 #include <cstring>
 
 namespace hwgq {
@@ -31,10 +32,14 @@ void im2col(const float* image, const Conv2dGeometry& g, float* columns) {
             if (end > ow) std::memcpy(out + ow, in + ow + x_offset, sizeof(float) * (end - ow));
             for (int i = end; i < out_w; ++i) out[i] = 0.f;
           } else {
-            for (int ow = 0; ow < out_w; ++ow) {
-              const int x = ow * g.stride_w + x_offset;
-              out[ow] = (x >= 0 && x < g.width) ? in[x] : 0.f;
-            }
+            // Strided: zero the padded ends, then a branch-free strided copy of the middle.
+            int begin = 0;
+            while (begin < out_w && begin * g.stride_w + x_offset < 0) out[begin++] = 0.f;
+            int end = out_w;
+            while (end > begin && (end - 1) * g.stride_w + x_offset >= g.width) out[--end] = 0.f;
+            const float* source = in + x_offset;
+            const int stride = g.stride_w;
+            for (int ow = begin; ow < end; ++ow) out[ow] = source[static_cast<ptrdiff_t>(ow) * stride];
           }
         }
       }
