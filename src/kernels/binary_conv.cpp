@@ -246,8 +246,11 @@ void pack_activations(const float* x, int n, int c, int h, int w, const Activati
 }
 
 void binary_conv(const PackedActivations& a, const PackedBinaryWeights& wts, const ConvGeometry& geo,
-                 const float* bias, float* y) {
+                 const float* bias, float* y, const OutputCodes* codes) {
   wts.check();
+  HWGQ_REQUIRE(!codes || (codes->cuts && codes->values && codes->rows >= 0 && codes->channels == wts.out_channels),
+               "binary_conv: output codes for " << (codes ? codes->channels : 0) << " channels, the weights have "
+                                                << wts.out_channels);
   HWGQ_REQUIRE(!a.levels.empty() && a.num >= 0 && a.channels > 0 && a.height > 0 && a.width > 0 && a.groups > 0,
                "binary_conv: the activations are not packed");
   HWGQ_REQUIRE(a.groups == wts.groups, "binary_conv: activations packed in " << a.groups << " groups, weights have "
@@ -401,6 +404,20 @@ void binary_conv(const PackedActivations& a, const PackedBinaryWeights& wts, con
         }
         k.finish({counts.data(), ones_sum.data(), pixels, planes, bit_serial, levels.data(), scale, lane_bias,
                   values.data(), y + size_t(o0) * out_spatial, out_spatial, y_offset.data(), lanes});
+        if (codes) {
+          // The tile's outputs were just stored: map them to codes while they are in cache.
+          for (int lane = 0; lane < lanes; ++lane) {
+            float* out = y + size_t(o0 + lane) * out_spatial;
+            const float* cut = codes->cuts + (o0 + lane);
+            for (int i = 0; i < pixels; ++i) {
+              float& v = out[y_offset[i]];
+              if (v != v) continue;  // NaN stays NaN, as the Quant layer passes it
+              int n = 0;
+              for (int r = 0; r < codes->rows; ++r) n += v >= cut[size_t(r) * codes->channels];
+              v = codes->values[n];
+            }
+          }
+        }
       }
     }
   }

@@ -95,8 +95,10 @@ void PackedBinaryConvolutionLayer::forward_cpu(const BlobVec& bottom, const Blob
   } catch (const Error& e) {
     HWGQ_FAIL(where() << e.what());
   }
-  kernels::binary_conv(packed_input_, weights_, packed_geom_, bias_term_ ? blobs_[0]->cpu_data() : nullptr,
-                       top[0]->mutable_cpu_data());
+  const kernels::OutputCodes* codes = nullptr;
+  float* y = output_quant_.target(top[0], &codes);
+  kernels::binary_conv(packed_input_, weights_, packed_geom_, bias_term_ ? blobs_[0]->cpu_data() : nullptr, y, codes);
+  output_quant_.written();
 }
 
 void PackedBinaryConvolutionLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,

@@ -76,8 +76,10 @@ void PackedBinaryInnerProductLayer::forward_cpu(const BlobVec& bottom, const Blo
   }
   kernels::ConvGeometry pointwise;
   pointwise.out_h = pointwise.out_w = 1;
-  kernels::binary_conv(packed_input_, weights_, pointwise, bias_term_ ? blobs_[0]->cpu_data() : nullptr,
-                       top[0]->mutable_cpu_data());
+  const kernels::OutputCodes* codes = nullptr;
+  float* y = output_quant_.target(top[0], &codes);
+  kernels::binary_conv(packed_input_, weights_, pointwise, bias_term_ ? blobs_[0]->cpu_data() : nullptr, y, codes);
+  output_quant_.written();
 }
 
 void PackedBinaryInnerProductLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down,

@@ -146,6 +146,11 @@ void QuantLayer::reshape(const BlobVec& bottom, const BlobVec& top) {
 }
 
 void QuantLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
+  if (output_written_) {
+    // The packed layer before the folded BatchNorm computed this output (producer_codes).
+    output_written_ = false;
+    return;
+  }
   if (fused_bn_) {
     forward_fused_cpu(top);
     return;
@@ -195,6 +200,22 @@ void QuantLayer::fuse_batch_norm(BatchNormLayer* bn, Blob* bn_bottom) {
   fused_mean_.clear();
   fused_inv_std_.clear();
   fused_cuts_.clear();
+}
+
+bool QuantLayer::producer_codes(kernels::OutputCodes* codes) {
+  if (!fused_bn_ || forward_ != Forward::kHwgq || !fused_uses_cuts()) return false;
+  const float* mean = nullptr;
+  const float* inv_std = nullptr;
+  fused_bn_->global_normalization_cpu(&mean, &inv_std);
+  const int channels = fused_bn_->channels();
+  if (!update_fused_cuts(mean, inv_std, channels)) return false;
+  code_values_.assign(1, -negative_slope_);
+  code_values_.insert(code_values_.end(), centers_.begin(), centers_.end());
+  codes->cuts = fused_cuts_.data();
+  codes->rows = fused_cut_rows();
+  codes->channels = channels;
+  codes->values = code_values_.data();
+  return true;
 }
 
 bool QuantLayer::fused_uses_cuts() const {

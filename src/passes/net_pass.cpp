@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "hwgq/passes/fold_batch_norm_quant.hpp"
+#include "hwgq/passes/fuse_packed_quant.hpp"
 
 namespace hwgq {
 
@@ -11,6 +12,10 @@ const std::vector<NetPass>& net_passes() {
   static const std::vector<NetPass> passes = {
       {"fold_batch_norm_quant", "BatchNorm (global statistics) folded into the Quant that reads it; TEST nets only",
        fold_batch_norm_quant},
+      {"fuse_packed_quant",
+       "a packed binary layer computes the folded BatchNorm + Quant after it from its accumulators (after "
+       "fold_batch_norm_quant)",
+       fuse_packed_quant},
   };
   return passes;
 }
@@ -24,6 +29,6 @@ int apply_net_pass(Net& net, const std::string& name) {
   HWGQ_FAIL("unknown graph pass \"" << name << "\"; known passes: " << known.str());
 }
 
-std::vector<std::string> default_inference_passes() { return {"fold_batch_norm_quant"}; }
+std::vector<std::string> default_inference_passes() { return {"fold_batch_norm_quant", "fuse_packed_quant"}; }
 
 }  // namespace hwgq

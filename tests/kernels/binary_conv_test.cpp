@@ -194,6 +194,72 @@ TEST(BinaryConv, EveryInstructionSetMatchesScalarBitForBit) {
   }
 }
 
+// Output codes (a folded BatchNorm + Quant after the layer) give, on every ISA, exactly
+// the codes of the plain outputs: values[#{r : y >= cut_r}], with cuts placed on and next
+// to actual outputs so that equality at a cut is exercised.
+TEST(BinaryConv, OutputCodesAreTheCodesOfThePlainOutputs) {
+  uint32_t seed = 300;
+  for (const Shape& s : kShapes) {
+    ++seed;
+    SCOPED_TRACE(describe(s));
+    const std::vector<float> level_values = {0.538f, 1.076f, 1.614f};
+    const ActivationLevels levels(level_values);
+    const auto x = random_activations(size_t(s.n) * s.c * s.h * s.w, level_values, seed);
+    const auto w = random_weights(size_t(s.o) * (s.c / s.groups) * s.kh * s.kw, seed + 1000);
+    const auto bias = random_weights(s.o, seed + 2000);
+    PackedActivations acts;
+    const auto plain = packed_conv(s, x, w, bias, true, levels, &acts);
+    const ConvGeometry g = geometry_of(s);
+    const size_t spatial = size_t(g.out_h) * g.out_w;
+    // Three ascending cuts per channel: an output value itself, the next float up, and a
+    // value above every output (so the top code occurs rarely).
+    const int rows = 3;
+    std::vector<float> cuts(size_t(rows) * s.o);
+    for (int o = 0; o < s.o; ++o) {
+      const float v = plain[size_t(o) * spatial + (o % spatial)];
+      cuts[o] = v;
+      cuts[s.o + o] = std::nextafter(v, INFINITY);
+      cuts[2 * s.o + o] = 1e30f;
+    }
+    const float values[] = {0.f, 0.538f, 1.076f, 1.614f};
+    OutputCodes codes;
+    codes.cuts = cuts.data();
+    codes.rows = rows;
+    codes.channels = s.o;
+    codes.values = values;
+    const PackedBinaryWeights pw = pack_binary_weights(w.data(), s.o, s.c / s.groups, s.kh, s.kw, s.groups, true);
+    for (Isa isa : supported_isas()) {
+      SCOPED_TRACE(isa_name(isa));
+      ScopedIsa forced(isa);
+      std::vector<float> coded(plain.size(), std::nanf(""));
+      binary_conv(acts, pw, g, bias.data(), coded.data(), &codes);
+      for (size_t i = 0; i < plain.size(); ++i) {
+        const int o = static_cast<int>((i / spatial) % s.o);
+        int n = 0;
+        for (int r = 0; r < rows; ++r) n += plain[i] >= cuts[size_t(r) * s.o + o];
+        ASSERT_EQ(coded[i], values[n]) << "output " << i << " = " << plain[i];
+      }
+    }
+  }
+  // Codes for another channel count are refused.
+  const Shape& s = kShapes[1];
+  const std::vector<float> level_values = {0.8f};
+  PackedActivations acts;
+  const auto x = random_activations(size_t(s.n) * s.c * s.h * s.w, level_values, 1);
+  pack_activations(x.data(), s.n, s.c, s.h, s.w, ActivationLevels(level_values), &acts, s.groups);
+  const auto w = random_weights(size_t(s.o) * s.c * s.kh * s.kw, 2);
+  const PackedBinaryWeights pw = pack_binary_weights(w.data(), s.o, s.c, s.kh, s.kw, 1, true);
+  const ConvGeometry g = geometry_of(s);
+  std::vector<float> y(size_t(s.n) * s.o * g.out_h * g.out_w);
+  const float cut = 0.f, values[] = {0.f, 1.f};
+  OutputCodes wrong;
+  wrong.cuts = &cut;
+  wrong.rows = 1;
+  wrong.channels = s.o + 1;
+  wrong.values = values;
+  EXPECT_THROW(binary_conv(acts, pw, g, nullptr, y.data(), &wrong), Error);
+}
+
 const detail::IsaKernels* kernels_of(Isa isa) {
   switch (isa) {
     case Isa::kScalar:

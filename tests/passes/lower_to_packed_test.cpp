@@ -8,6 +8,8 @@
 #include <random>
 
 #include "hwgq/deploy/packed_runtime.hpp"
+#include "hwgq/layers/packed_binary_convolution_layer.hpp"
+#include "hwgq/layers/packed_binary_inner_product_layer.hpp"
 #include "hwgq/passes/build_net.hpp"
 #include "hwgq/passes/lower_to_packed.hpp"
 #include "models/model_test_util.hpp"
@@ -69,6 +71,14 @@ void expect_packed_equals_float(const std::string& text, unsigned seed) {
 
   PackedRuntime runtime(packed, 0, "lowered");
   EXPECT_EQ(runtime.packed_layers(), 3);
+  // c1 and f2 feed a BatchNorm folded into a Quant: they compute the Quant's output from
+  // their accumulators (fuse_packed_quant); f3 is the last layer.
+  int fused = 0;
+  for (const auto& layer : runtime.net().layers()) {
+    if (auto* conv = dynamic_cast<PackedBinaryConvolutionLayer*>(layer.get())) fused += conv->has_output_quant();
+    if (auto* ip = dynamic_cast<PackedBinaryInnerProductLayer*>(layer.get())) fused += ip->has_output_quant();
+  }
+  EXPECT_EQ(fused, 2);
   fill(float_net->input_blobs()[0], seed + 100);
   std::copy_n(float_net->input_blobs()[0]->cpu_data(), runtime.input().count(), runtime.input().mutable_cpu_data());
   float_net->forward();

@@ -39,10 +39,22 @@ PackedBinaryWeights pack_binary_weights(const float* w, int out_channels, int in
 void pack_activations(const float* x, int n, int c, int h, int w, const ActivationLevels& levels,
                       PackedActivations* out, int groups = 1);
 
-// y (N x out_channels x out_h x out_w, NCHW) = conv(activations, alpha * sign(W)) + bias.
-// bias may be null. hwgq::Error when the activations, weights and geometry disagree.
-// OpenMP spreads output tiles over the threads.
+// A quantizer applied to each output as it leaves the accumulators (BatchNorm folded into
+// the Quant after the convolution, docs/layers/quant.md): an output v of channel o becomes
+// values[n], n = #{r : v >= cuts[r * channels + o]} (cuts ascending in r), i.e. the next
+// Quant's output, computed from the exact value without storing v.
+struct OutputCodes {
+  const float* cuts = nullptr;    // rows x channels
+  int rows = 0;
+  int channels = 0;
+  const float* values = nullptr;  // rows + 1 values: code 0 (below every cut) .. rows
+};
+
+// y (N x out_channels x out_h x out_w, NCHW) = conv(activations, alpha * sign(W)) + bias,
+// or with `codes` each of those values mapped to its quantizer output while the tile is in
+// cache. bias and codes may be null. hwgq::Error when the activations, weights, geometry
+// and codes disagree. OpenMP spreads output tiles over the threads.
 void binary_conv(const PackedActivations& activations, const PackedBinaryWeights& weights,
-                 const ConvGeometry& geometry, const float* bias, float* y);
+                 const ConvGeometry& geometry, const float* bias, float* y, const OutputCodes* codes = nullptr);
 
 }  // namespace hwgq::kernels

@@ -16,6 +16,7 @@
 
 #include "hwgq/kernels/binary_conv.hpp"
 #include "hwgq/layer.hpp"
+#include "hwgq/layers/packed_output_quant.hpp"
 
 namespace hwgq {
 
@@ -45,11 +46,16 @@ class PackedBinaryInnerProductLayer : public TypedLayer<PackedBinaryInnerProduct
   int input_size() const { return k_; }
   bool use_alpha() const { return use_alpha_; }
 
+  // Graph pass fuse_packed_quant: compute the Quant's output (see packed_output_quant.hpp).
+  void set_output_quant(QuantLayer* quant, Blob* output) { output_quant_.set(quant, output); }
+  bool has_output_quant() const { return output_quant_.active(); }
+
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   void backward_cpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
 
  private:
+  PackedOutputQuant output_quant_;
   void check_weights(const kernels::PackedBinaryWeights& weights) const;
 
   int num_output_ = 0;

@@ -8,6 +8,7 @@
 
 #include <vector>
 
+#include "hwgq/kernels/binary_conv.hpp"
 #include "hwgq/layer.hpp"
 
 namespace hwgq {
@@ -44,6 +45,18 @@ class QuantLayer : public TypedLayer<QuantLayer> {
   // with bn's statistics as they are at that forward. There is no backward then.
   void fuse_batch_norm(BatchNormLayer* bn, Blob* bn_bottom);
   bool fused() const { return fused_bn_ != nullptr; }
+  // The blob a fused forward reads (BatchNorm's input), null when not fused.
+  const Blob* fused_input() const { return fused_input_; }
+
+  // For a packed binary layer that computes this layer's output itself (graph pass
+  // fuse_packed_quant: packed layer -> folded BatchNorm -> this Quant): the cuts on
+  // BatchNorm's input and the output of each code, for the statistics as they are now.
+  // False when this layer is not fused with a BatchNorm, not hwgq, or its cuts cannot be
+  // used (non-monotone statistics); the producer then writes its own output as usual.
+  bool producer_codes(kernels::OutputCodes* codes);
+  // Called by that producer once it has written this layer's output for the current
+  // forward; the next forward of this layer then has nothing to do.
+  void mark_output_written() { output_written_ = true; }
 
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
@@ -80,6 +93,8 @@ class QuantLayer : public TypedLayer<QuantLayer> {
   Blob input_copy_;
 
   BatchNormLayer* fused_bn_ = nullptr;
+  bool output_written_ = false;
+  std::vector<float> code_values_;  // low, q_1 .. q_K (producer_codes)
   Blob* fused_input_ = nullptr;
   // CPU: the statistics the cuts were made for, and cuts[row * C + c], remade only when
   // the statistics change; empty cuts when a channel's statistics are not monotone.
