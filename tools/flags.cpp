@@ -41,6 +41,16 @@ void check_input_file(const std::string& flag, const std::string& path) {
 
 }  // namespace
 
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream stream(text);
+  std::string part;
+  while (std::getline(stream, part, ',')) {
+    if (!part.empty()) parts.push_back(part);
+  }
+  return parts;
+}
+
 void validate_flags(const std::string& verb, const std::vector<std::string>& args) {
   HWGQ_REQUIRE(args.empty() || takes_positional_arguments(verb),
                verb << " takes no positional arguments, got \"" << (args.empty() ? "" : args.front())
@@ -55,11 +65,7 @@ void validate_flags(const std::string& verb, const std::vector<std::string>& arg
     if (gflags::GetCommandLineOption(flag, &value) && !value.empty()) check_input_file(flag, value);
   }
   // --weights takes comma-separated files, loaded in turn.
-  std::stringstream weights(FLAGS_weights);
-  std::string path;
-  while (std::getline(weights, path, ',')) {
-    if (!path.empty()) check_input_file("weights", path);
-  }
+  for (const auto& path : split_commas(FLAGS_weights)) check_input_file("weights", path);
 }
 
 std::string flags_help() {

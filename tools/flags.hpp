@@ -29,6 +29,9 @@ void apply_device_flags();
 // folder or an empty file. Runs before every verb, so each verb sees checked values.
 void validate_flags(const std::string& verb, const std::vector<std::string>& args);
 
+// "a,b,,c" -> {"a", "b", "c"}: the parts of a comma-separated flag value (--weights, --images).
+std::vector<std::string> split_commas(const std::string& text);
+
 // The flags of the hwgq tool (those defined under tools/), one per line with their
 // defaults, for `hwgq <verb> --help`.
 std::string flags_help();

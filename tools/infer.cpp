@@ -41,16 +41,6 @@ struct Item {
   int channels = 0, height = 0, width = 0;
 };
 
-std::vector<std::string> split_commas(const std::string& text) {
-  std::vector<std::string> parts;
-  std::stringstream stream(text);
-  std::string part;
-  while (std::getline(stream, part, ',')) {
-    if (!part.empty()) parts.push_back(part);
-  }
-  return parts;
-}
-
 // An IDX images file, raw or gzip-compressed (as Debian ships Fashion-MNIST).
 bool is_idx_images(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

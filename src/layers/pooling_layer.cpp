@@ -138,11 +138,10 @@ void PoolingLayer::max_pool_values_cpu(const float* x, float* y) const {
   }
 }
 
-void PoolingLayer::track_max_positions_cpu(const float* x, float* y) {
+void PoolingLayer::track_max_positions_cpu(const float* x, float* y, int* argmax, float* mask) const {
   const int planes = num_ * channels_;
   const int in_plane = height_ * width_;
   const int out_plane = pooled_h_ * pooled_w_;
-  int* argmax = argmax_.data();
 #pragma omp parallel for schedule(static) if (static_cast<long long>(planes) * in_plane > (1 << 15))
   for (int plane = 0; plane < planes; ++plane) {
     const float* xp = x + static_cast<size_t>(plane) * in_plane;
@@ -153,6 +152,7 @@ void PoolingLayer::track_max_positions_cpu(const float* x, float* y) {
       for (int pw = 0; pw < pooled_w_; ++pw) {
         const int w0 = std::max(pw * stride_w_ - pad_w_, 0);
         const int w1 = std::min(pw * stride_w_ - pad_w_ + kernel_w_, width_);
+        // The first maximum in row-major order wins ties.
         float best = -FLT_MAX;
         int best_at = h0 * width_ + w0;
         for (int h = h0; h < h1; ++h) {
@@ -166,7 +166,8 @@ void PoolingLayer::track_max_positions_cpu(const float* x, float* y) {
         }
         const size_t o = out_offset + ph * pooled_w_ + pw;
         y[o] = best;
-        argmax[o] = best_at;
+        if (argmax) argmax[o] = best_at;
+        if (mask) mask[o] = static_cast<float>(best_at);
       }
     }
   }
@@ -186,38 +187,9 @@ void PoolingLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
     return;
   }
   if (is_max_) {
-    int* argmax = top.size() == 1 ? argmax_.data() : nullptr;
-    float* mask = top.size() > 1 ? top[1]->mutable_cpu_data() : nullptr;
+    track_max_positions_cpu(x, y, top.size() == 1 ? argmax_.data() : nullptr,
+                            top.size() > 1 ? top[1]->mutable_cpu_data() : nullptr);
     argmax_valid_ = true;
-#pragma omp parallel for schedule(static) if (static_cast<long long>(planes) * in_plane > (1 << 15))
-    for (int plane = 0; plane < planes; ++plane) {
-      const float* xp = x + static_cast<size_t>(plane) * in_plane;
-      const size_t out_offset = static_cast<size_t>(plane) * out_plane;
-      for (int ph = 0; ph < pooled_h_; ++ph) {
-        const int h0 = std::max(ph * stride_h_ - pad_h_, 0);
-        const int h1 = std::min(ph * stride_h_ - pad_h_ + kernel_h_, height_);
-        for (int pw = 0; pw < pooled_w_; ++pw) {
-          const int w0 = std::max(pw * stride_w_ - pad_w_, 0);
-          const int w1 = std::min(pw * stride_w_ - pad_w_ + kernel_w_, width_);
-          // The first maximum in row-major order wins ties.
-          float best = -FLT_MAX;
-          int best_at = h0 * width_ + w0;
-          for (int h = h0; h < h1; ++h) {
-            for (int w = w0; w < w1; ++w) {
-              const float v = xp[h * width_ + w];
-              if (v > best) {
-                best = v;
-                best_at = h * width_ + w;
-              }
-            }
-          }
-          const size_t o = out_offset + ph * pooled_w_ + pw;
-          y[o] = best;
-          if (argmax) argmax[o] = best_at;
-          if (mask) mask[o] = static_cast<float>(best_at);
-        }
-      }
-    }
   } else {
 #pragma omp parallel for schedule(static) if (static_cast<long long>(planes) * in_plane > (1 << 15))
     for (int plane = 0; plane < planes; ++plane) {
@@ -259,7 +231,7 @@ void PoolingLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& pro
   if (is_max_ && top.size() == 1 && !argmax_valid_) {
     // The forward took the values-only path: find the positions now.
     std::vector<float> values(top[0]->count());
-    track_max_positions_cpu(bottom[0]->cpu_data(), values.data());
+    track_max_positions_cpu(bottom[0]->cpu_data(), values.data(), argmax_.data(), nullptr);
     argmax_valid_ = true;
   }
   if (is_max_) {

@@ -38,9 +38,10 @@ class PoolingLayer : public TypedLayer<PoolingLayer> {
   void backward_gpu(const BlobVec& top, const std::vector<bool>& propagate_down, const BlobVec& bottom) override;
 
  private:
-  // Max pooling: values only (inference), and values with their positions into argmax_.
+  // Max pooling: values only (inference), and values with their positions (into argmax
+  // and/or the mask top; either may be null).
   void max_pool_values_cpu(const float* x, float* y) const;
-  void track_max_positions_cpu(const float* x, float* y);
+  void track_max_positions_cpu(const float* x, float* y, int* argmax, float* mask) const;
   int pooled_size(int in, int kernel, int pad, int stride) const;
 
   bool is_max_ = true;
