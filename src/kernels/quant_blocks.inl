@@ -89,8 +89,16 @@ HWGQ_QUANT_TARGET void hard_tanh_block(const float* x, float* y, int begin, int 
 }
 
 HWGQ_QUANT_TARGET void relu_block(const float* x, float* y, int begin, int end, float slope) {
+  // Selects only, so that no instruction set's choice between -0 and +0 (in max/min, or
+  // in a fused multiply-add of a zero product) can differ: x > 0 gives x, a zero of either
+  // sign +0, x < 0 gives slope * x (+0 for slope 0), NaN stays NaN.
+  const bool no_slope = slope == 0.f;
 #pragma omp simd
-  for (int i = begin; i < end; ++i) y[i] = std::max(x[i], 0.f) + slope * std::min(x[i], 0.f);
+  for (int i = begin; i < end; ++i) {
+    const float v = x[i];
+    const float negative = no_slope ? 0.f : slope * v;
+    y[i] = v > 0.f ? v : v < 0.f ? negative : v == 0.f ? 0.f : v;
+  }
 }
 
 // Vanilla ReLU derivative (leaky with negative_slope), zeroed above clip: with
