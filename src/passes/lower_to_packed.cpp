@@ -272,35 +272,30 @@ PackedModelProto lower_to_packed(const NetParameter& deploy, Net& trained, Packe
   return model;
 }
 
-int64_t PackedModelReport::float_bytes() const {
-  int64_t s = 0;
-  for (const auto& r : layers) s += r.float_bytes;
-  return s;
+namespace {
+
+// The sum of one field over the rows that `keep` selects.
+template <class Keep>
+int64_t sum_over(const std::vector<PackedLayerReport>& rows, int64_t PackedLayerReport::*field, Keep keep) {
+  int64_t sum = 0;
+  for (const auto& row : rows) sum += keep(row) ? row.*field : 0;
+  return sum;
 }
-int64_t PackedModelReport::stored_bytes() const {
-  int64_t s = 0;
-  for (const auto& r : layers) s += r.stored_bytes;
-  return s;
-}
-int64_t PackedModelReport::macs() const {
-  int64_t s = 0;
-  for (const auto& r : layers) s += r.macs;
-  return s;
-}
-int64_t PackedModelReport::packed_macs() const {
-  int64_t s = 0;
-  for (const auto& r : layers) s += r.popcount ? r.macs : 0;
-  return s;
-}
+bool every_row(const PackedLayerReport&) { return true; }
+bool packed_row(const PackedLayerReport& row) { return row.packed; }
+bool popcount_row(const PackedLayerReport& row) { return row.popcount; }
+
+}  // namespace
+
+int64_t PackedModelReport::float_bytes() const { return sum_over(layers, &PackedLayerReport::float_bytes, every_row); }
+int64_t PackedModelReport::stored_bytes() const { return sum_over(layers, &PackedLayerReport::stored_bytes, every_row); }
+int64_t PackedModelReport::macs() const { return sum_over(layers, &PackedLayerReport::macs, every_row); }
+int64_t PackedModelReport::packed_macs() const { return sum_over(layers, &PackedLayerReport::macs, popcount_row); }
 int64_t PackedModelReport::packed_float_bytes() const {
-  int64_t s = 0;
-  for (const auto& r : layers) s += r.packed ? r.float_bytes : 0;
-  return s;
+  return sum_over(layers, &PackedLayerReport::float_bytes, packed_row);
 }
 int64_t PackedModelReport::packed_stored_bytes() const {
-  int64_t s = 0;
-  for (const auto& r : layers) s += r.packed ? r.stored_bytes : 0;
-  return s;
+  return sum_over(layers, &PackedLayerReport::stored_bytes, packed_row);
 }
 int PackedModelReport::packed_layers() const {
   int n = 0;
