@@ -54,4 +54,11 @@ void read_conv_geometry(const ConvolutionParameter& p, const std::string& at, Co
                at << "dilation must be > 0, got " << geom->dilation_h << " x " << geom->dilation_w);
 }
 
+void check_conv_param(const ConvolutionParameter& p, const std::string& at, const Blob& bottom) {
+  HWGQ_REQUIRE(p.has_num_output() && p.num_output() > 0 && p.num_output() <= INT32_MAX, at << "needs num_output > 0");
+  HWGQ_REQUIRE(p.axis() == 1 || p.axis() == -3, at << "supports only axis 1 (N x C x H x W), got axis " << p.axis());
+  HWGQ_REQUIRE(bottom.num_axes() == 4, at << "needs a 4-d bottom (N x C x H x W), got " << bottom.shape_string());
+  HWGQ_REQUIRE(p.group() > 0, at << "group must be > 0");
+}
+
 }  // namespace hwgq

@@ -59,16 +59,12 @@ Scratch& scratch() {
 void ConvolutionLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {
   const ConvolutionParameter& p = param_.convolution_param();
   const std::string at = where();
-  HWGQ_REQUIRE(p.has_num_output() && p.num_output() > 0 && p.num_output() <= INT32_MAX, at << "needs num_output > 0");
-  HWGQ_REQUIRE(p.axis() == 1 || p.axis() == -3, at << "supports only axis 1 (N x C x H x W), got axis " << p.axis());
-  HWGQ_REQUIRE(bottom[0]->num_axes() == 4,
-               at << "needs a 4-d bottom (N x C x H x W), got " << bottom[0]->shape_string());
+  check_conv_param(p, at, *bottom[0]);
   num_output_ = static_cast<int>(p.num_output());
   group_ = static_cast<int>(p.group());
   bias_term_ = p.bias_term();
 
   read_conv_geometry(p, at, &geom_);
-  HWGQ_REQUIRE(group_ > 0, at << "group must be > 0");
 
   channels_ = bottom[0]->shape(1);
   HWGQ_REQUIRE(channels_ % group_ == 0, at << "input channels (" << channels_ << ", bottom "

@@ -11,16 +11,12 @@ namespace hwgq {
 void PackedBinaryConvolutionLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {
   const ConvolutionParameter& p = param_.convolution_param();
   const std::string at = where();
-  HWGQ_REQUIRE(p.has_num_output() && p.num_output() > 0 && p.num_output() <= INT32_MAX, at << "needs num_output > 0");
-  HWGQ_REQUIRE(p.axis() == 1 || p.axis() == -3, at << "supports only axis 1 (N x C x H x W), got axis " << p.axis());
-  HWGQ_REQUIRE(bottom[0]->num_axes() == 4,
-               at << "needs a 4-d bottom (N x C x H x W), got " << bottom[0]->shape_string());
+  check_conv_param(p, at, *bottom[0]);
   num_output_ = static_cast<int>(p.num_output());
   group_ = static_cast<int>(p.group());
   bias_term_ = p.bias_term();
   use_alpha_ = param_.binary_convolution_param().use_alpha();
   read_conv_geometry(p, at, &geom_);
-  HWGQ_REQUIRE(group_ > 0, at << "group must be > 0");
   const int channels = bottom[0]->shape(1);
   HWGQ_REQUIRE(channels % group_ == 0, at << "input channels (" << channels << ", bottom " << bottom[0]->shape_string()
                                           << ") must be divisible by group " << group_);
