@@ -25,6 +25,7 @@
 #include "hwgq/layers/convolution_layer.hpp"
 #include "hwgq/math/blas.hpp"
 #include "hwgq/util/io.hpp"
+#include "hwgq/util/thread_wait_policy.hpp"
 
 DEFINE_int32(runs, 9, "timed runs per measurement; the median is reported");
 DEFINE_string(batches, "1,16", "batch sizes, comma separated");
@@ -82,6 +83,7 @@ double time_ms(F&& run) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  hwgq::restart_with_thread_wait_policy(argv);  // the same thread waiting as the hwgq tool
   FLAGS_logtostderr = true;
   FLAGS_minloglevel = 1;
   gflags::ParseCommandLineFlags(&argc, &argv, true);

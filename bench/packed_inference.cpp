@@ -29,6 +29,7 @@
 #include "hwgq/passes/lower_to_packed.hpp"
 #include "hwgq/passes/net_pass.hpp"
 #include "hwgq/util/io.hpp"
+#include "hwgq/util/thread_wait_policy.hpp"
 
 DEFINE_string(model, "", "deploy prototxt with one Input and binary layers fed by Quant layers");
 DEFINE_int32(batch, 1, "batch size");
@@ -103,6 +104,7 @@ std::string cpu_name() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  hwgq::restart_with_thread_wait_policy(argv);  // the same thread waiting as the hwgq tool
   FLAGS_logtostderr = true;
   FLAGS_minloglevel = 1;
   gflags::ParseCommandLineFlags(&argc, &argv, true);

@@ -21,6 +21,7 @@
 #include "hwgq/solver.hpp"
 #include "hwgq/util/device_memory.hpp"
 #include "hwgq/util/io.hpp"
+#include "hwgq/util/thread_wait_policy.hpp"
 
 DEFINE_string(model, "", "net prototxt with Input layers (the last input is taken as labels)");
 DEFINE_int32(iterations, 50, "training iterations per repeat");
@@ -33,6 +34,7 @@ DEFINE_int32(device, 0, "GPU id with --gpu");
 DEFINE_bool(tf32, false, "allow TF32 tensor-core math on the GPU (default: full float32)");
 
 int main(int argc, char** argv) {
+  hwgq::restart_with_thread_wait_policy(argv);  // the same thread waiting as the hwgq tool
   FLAGS_logtostderr = true;
   FLAGS_minloglevel = 1;
   gflags::ParseCommandLineFlags(&argc, &argv, true);

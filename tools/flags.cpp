@@ -1,11 +1,14 @@
 #include "flags.hpp"
 
+#include <glog/logging.h>
+
 #include <filesystem>
 #include <sstream>
 
 #include "hwgq/common.hpp"
 #include "hwgq/math/blas.hpp"
 #include "hwgq/util/device_memory.hpp"
+#include "hwgq/util/thread_wait_policy.hpp"
 
 DEFINE_string(solver, "", "solver prototxt (train)");
 DEFINE_string(model, "", "net prototxt (test, time, binarize, histogram, quantizer)");
@@ -83,6 +86,7 @@ std::string flags_help() {
 
 void apply_device_flags() {
   set_num_threads(FLAGS_threads);
+  LOG(INFO) << "CPU threads: " << num_threads() << "; " << describe_thread_wait_policy();
   if (FLAGS_gpu >= 0) {
     select_device(FLAGS_gpu);
     Context::get().set_mode(Mode::GPU);

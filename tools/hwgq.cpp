@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "flags.hpp"
 #include "hwgq/common.hpp"
+#include "hwgq/util/thread_wait_policy.hpp"
 
 namespace {
 
@@ -24,6 +25,8 @@ std::string usage_text() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before anything loads work onto OpenMP threads (see the header for why a restart).
+  hwgq::restart_with_thread_wait_policy(argv);
   FLAGS_logtostderr = true;
   FLAGS_colorlogtostderr = false;
   gflags::SetUsageMessage(usage_text());

@@ -1,0 +1,67 @@
+#include "hwgq/util/thread_wait_policy.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "test_util.hpp"
+
+namespace hwgq {
+namespace {
+
+using test::CommandResult;
+using test::run_shell;
+using test::TempDir;
+using test::write_text;
+
+TEST(ThreadWaitPolicyTest, BoundedSpinningWhenTheUserChoseNothing) {
+  const WaitPolicyChoice choice = choose_thread_wait_policy(nullptr, nullptr, nullptr);
+  EXPECT_EQ(choice.variable, "GOMP_SPINCOUNT");
+  EXPECT_EQ(choice.value, std::to_string(kDefaultOpenMpSpinCount));
+}
+
+TEST(ThreadWaitPolicyTest, TheUsersSettingsWin) {
+  EXPECT_TRUE(choose_thread_wait_policy("passive", nullptr, nullptr).variable.empty());
+  EXPECT_TRUE(choose_thread_wait_policy("active", nullptr, nullptr).variable.empty());
+  EXPECT_TRUE(choose_thread_wait_policy(nullptr, "0", nullptr).variable.empty());
+  EXPECT_TRUE(choose_thread_wait_policy(nullptr, "infinite", nullptr).variable.empty());
+}
+
+TEST(ThreadWaitPolicyTest, NeverRestartsTwice) {
+  EXPECT_TRUE(choose_thread_wait_policy(nullptr, nullptr, "1").variable.empty());
+}
+
+// The tool restarts itself with the bounded spin count, keeps its arguments and says so.
+TEST(ThreadWaitPolicyTest, ToolRunsWithTheDefaultAndLogsIt) {
+  TempDir dir;
+  write_text(dir.path() + "/net.prototxt",
+             "layer { name: 'data' type: 'Input' top: 'data' input_param { shape { dim: 2 dim: 3 } } }\n"
+             "layer { name: 'ip' type: 'InnerProduct' bottom: 'data' top: 'ip' inner_product_param { num_output: 2 } }\n");
+  const CommandResult result =
+      run_shell(std::string("cd ") + HWGQ_SOURCE_DIR + " && env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u " +
+                "HWGQ_THREAD_WAIT_POLICY_SET " + HWGQ_BINARY_PATH + " time --model=" + dir.path() +
+                "/net.prototxt --iterations=2 --threads=1");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("CPU threads: 1; OpenMP threads wait with GOMP_SPINCOUNT=" +
+                               std::to_string(kDefaultOpenMpSpinCount) + " (hwgq's default)"),
+            std::string::npos)
+      << result.output;
+}
+
+TEST(ThreadWaitPolicyTest, ToolKeepsTheUsersPolicy) {
+  TempDir dir;
+  write_text(dir.path() + "/net.prototxt",
+             "layer { name: 'data' type: 'Input' top: 'data' input_param { shape { dim: 2 dim: 3 } } }\n"
+             "layer { name: 'ip' type: 'InnerProduct' bottom: 'data' top: 'ip' inner_product_param { num_output: 2 } }\n");
+  const CommandResult result =
+      run_shell(std::string("cd ") + HWGQ_SOURCE_DIR + " && env -u GOMP_SPINCOUNT -u HWGQ_THREAD_WAIT_POLICY_SET " +
+                "OMP_WAIT_POLICY=passive " + HWGQ_BINARY_PATH + " time --model=" + dir.path() +
+                "/net.prototxt --iterations=2 --threads=1");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("OpenMP threads wait with OMP_WAIT_POLICY=passive (from the environment)"),
+            std::string::npos)
+      << result.output;
+}
+
+}  // namespace
+}  // namespace hwgq
