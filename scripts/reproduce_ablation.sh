@@ -3,7 +3,9 @@
 # BW+HWGQ with vanilla, clipped and log-tailed ReLU backward) for their solvers' 10,000
 # iterations and writes docs/results.md: the final test accuracy of each (and before BatchNorm
 # recalibration), the accuracy trajectory during training, the seed,
-# iterations, commit and command. Logs go to out/fashion_mnist/<variant>/train.log.
+# iterations, commit and command, and draws the six runs' training curves from their
+# metrics files (docs/images/ablation_curves.svg). Logs and metrics go to
+# out/fashion_mnist/<variant>/. Sections of docs/results.md after the ablation are kept.
 #
 #   scripts/reproduce_ablation.sh            # JOBS runs at a time (default 2), 1 thread each
 #   JOBS=1 THREADS=2 scripts/reproduce_ablation.sh
@@ -29,6 +31,15 @@ export THREADS HWGQ
 read -r -a TRAIN <<< "${ONLY:-${VARIANTS[*]}}"
 printf '%s\n' "${TRAIN[@]}" | xargs -P "$JOBS" -I{} bash -c 'train_one {}'
 
+metrics=() legend=()
+for v in "${VARIANTS[@]}"; do
+  metrics+=("out/fashion_mnist/$v/${v}_metrics.jsonl")
+  legend+=("$v")
+done
+mkdir -p docs/images
+"$HWGQ" plot --metrics="$(IFS=,; echo "${metrics[*]}")" --legend="$(IFS=,; echo "${legend[*]}")" \
+  --series=train/loss,test0/accuracy,test0/loss,train/lr --output=docs/images/ablation_curves.svg
+
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [ -n "$(git status --porcelain 2>/dev/null)" ]; then commit="$commit (with uncommitted changes)"; fi
 declare -A describe=(
@@ -41,6 +52,8 @@ declare -A describe=(
 )
 declare -A target=([lenet]=0.910 [lenet-bw]=0.895 [lenet-bw-sign]=0.865 [lenet-hwgq-relu]=0.885
                    [lenet-hwgq-clipped]=0.885 [lenet-hwgq-logtailed]=0.885)
+# Everything after the ablation (the next "## " section on) stays as it is.
+kept_tail=$(awk '/^## / && !/^## Fashion-MNIST LeNet ablation/ {keep = 1} keep' docs/results.md 2>/dev/null || true)
 {
   echo "# Results"
   echo
@@ -91,6 +104,16 @@ declare -A target=([lenet]=0.910 [lenet-bw]=0.895 [lenet-bw-sign]=0.865 [lenet-h
     echo "| \`$v\` | ${trajectory% } |"
   done
   echo
+  echo "### Training curves"
+  echo
+  echo "![Smoothed training loss, test accuracy, test loss and learning rate of the six variants](images/ablation_curves.svg)"
+  echo
+  echo "Drawn by \`hwgq plot\` from the runs' metrics files (\`out/fashion_mnist/<variant>/<variant>_metrics.jsonl\`)."
+  echo
   echo "Command: \`scripts/reproduce_ablation.sh\` (logs in \`out/fashion_mnist/<variant>/train.log\`)."
+  if [ -n "$kept_tail" ]; then
+    echo
+    echo "$kept_tail"
+  fi
 } > docs/results.md
 cat docs/results.md

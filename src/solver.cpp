@@ -29,6 +29,12 @@ namespace hwgq {
 
 namespace {
 
+// The name a record gives value k of an output blob: the blob's name, with "#k" where the
+// blob holds more than one value.
+std::string output_value_name(const std::string& blob_name, int k, int count) {
+  return count == 1 ? blob_name : blob_name + "#" + std::to_string(k);
+}
+
 const char* const kLrPolicies = "fixed, step, exp, inv, multistep, poly, sigmoid";
 
 std::string format_duration(double seconds) {
@@ -342,6 +348,11 @@ void Solver::display(float smoothed_loss, double seconds, int iters) {
          << iters << " iters)";
   }
   LOG(INFO) << "Iteration " << iter_ << rate.str() << ", loss = " << smoothed_loss;
+  TrainingRecord record;
+  record.phase = TrainingRecord::Phase::kTrain;
+  record.iteration = iter_;
+  record.smoothed_loss = smoothed_loss;
+  record.images_per_iteration = images_per_iteration();
   const auto& outputs = net_->output_blobs();
   int score_index = 0;
   for (size_t j = 0; j < outputs.size(); ++j) {
@@ -352,17 +363,30 @@ void Solver::display(float smoothed_loss, double seconds, int iters) {
       line << "    Train net output #" << score_index++ << ": " << net_->output_blob_names()[j] << " = " << data[k];
       if (weight != 0.f) line << " (* " << weight << " = " << weight * data[k] << " loss)";
       LOG(INFO) << line.str();
+      record.outputs.emplace_back(output_value_name(net_->output_blob_names()[j], k, outputs[j]->count()), data[k]);
     }
   }
   int step = current_step_;
-  LOG(INFO) << "Iteration " << iter_ << ", lr = " << learning_rate_at(param_, iter_, &step);
+  record.learning_rate = learning_rate_at(param_, iter_, &step);
+  LOG(INFO) << "Iteration " << iter_ << ", lr = " << record.learning_rate;
   if (iters > 0 && seconds > 0 && iter_ > 0) {
     const double iter_per_s = iters / seconds;
     const int remaining = param_.max_iter() - iter_;
     LOG(INFO) << "Progress: iteration " << iter_ << "/" << param_.max_iter() << ", " << std::fixed
               << std::setprecision(1) << images_per_iteration() * iter_per_s << " images/s, ETA "
               << format_duration(remaining / iter_per_s);
+    record.images_per_second = images_per_iteration() * iter_per_s;
   }
+  emit_record(std::move(record));
+}
+
+void Solver::emit_record(TrainingRecord record) {
+  record.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - created_).count();
+  for (const auto& callback : record_callbacks_) callback(record);
+}
+
+void Solver::add_record_callback(std::function<void(const TrainingRecord&)> callback) {
+  record_callbacks_.push_back(std::move(callback));
 }
 
 std::vector<std::pair<std::string, float>> Solver::test_all() {
@@ -379,6 +403,7 @@ std::vector<std::pair<std::string, float>> Solver::test(int test_net_id) {
   Net& test_net = *test_nets_[test_net_id];
   std::vector<double> scores;
   std::vector<std::string> names;
+  std::vector<std::string> output_names;
   std::vector<float> weights;
   const int iterations = param_.test_iter(test_net_id);
   for (int it = 0; it < iterations; ++it) {
@@ -390,6 +415,7 @@ std::vector<std::pair<std::string, float>> Solver::test(int test_net_id) {
         if (it == 0) {
           scores.push_back(0);
           names.push_back(test_net.output_blob_names()[j]);
+          output_names.push_back(output_value_name(test_net.output_blob_names()[j], k, blob->count()));
           weights.push_back(test_net.output_loss_weights()[j]);
         }
         scores[index] += blob->cpu_data()[k];
@@ -397,6 +423,13 @@ std::vector<std::pair<std::string, float>> Solver::test(int test_net_id) {
     }
   }
   std::vector<std::pair<std::string, float>> result;
+  TrainingRecord record;
+  record.phase = TrainingRecord::Phase::kTest;
+  record.iteration = iter_;
+  record.test_net = test_net_id;
+  int step = current_step_;
+  record.learning_rate = learning_rate_at(param_, iter_, &step);
+  record.images_per_iteration = images_per_iteration();
   for (size_t i = 0; i < scores.size(); ++i) {
     const float mean = static_cast<float>(scores[i] / iterations);
     std::ostringstream line;
@@ -404,7 +437,9 @@ std::vector<std::pair<std::string, float>> Solver::test(int test_net_id) {
     if (weights[i] != 0.f) line << " (* " << weights[i] << " = " << weights[i] * mean << " loss)";
     LOG(INFO) << line.str();
     result.emplace_back(names[i], mean);
+    record.outputs.emplace_back(output_names[i], mean);
   }
+  emit_record(std::move(record));
   return result;
 }
 

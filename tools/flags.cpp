@@ -21,6 +21,10 @@ DEFINE_int32(gpu, -1, "GPU id to run on; -1 runs on the CPU");
 DEFINE_int32(threads, 0, "CPU threads for BLAS and elementwise loops; 0 keeps the library default");
 DEFINE_string(phase, "", "TRAIN or TEST: the net phase (time defaults to TRAIN, test to TEST)");
 DEFINE_string(layer, "", "layer name (quantizer --model mode)");
+DEFINE_string(metrics, "auto",
+              "train: the metrics file written (JSON lines: iteration, lr, train and test outputs, images/s, wall "
+              "time); auto = <snapshot_prefix>_metrics.jsonl next to the snapshots, none = no file. plot: the "
+              "metrics files to draw, comma-separated");
 
 namespace hwgq::cli {
 

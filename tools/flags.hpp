@@ -15,6 +15,7 @@ DECLARE_int32(gpu);
 DECLARE_int32(threads);
 DECLARE_string(phase);
 DECLARE_string(layer);
+DECLARE_string(metrics);
 
 #include <string>
 #include <vector>

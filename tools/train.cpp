@@ -7,6 +7,8 @@
 
 #include "commands.hpp"
 #include "flags.hpp"
+#include "hwgq/monitor/metrics_log.hpp"
+#include "hwgq/monitor/tensorboard_events.hpp"
 #include "hwgq/solver.hpp"
 #include "hwgq/util/device_memory.hpp"
 #include "hwgq/util/io.hpp"
@@ -18,6 +20,8 @@ DEFINE_string(sighup_effect, "stop", "train: what SIGHUP does: stop, snapshot or
 DEFINE_bool(debug_nonfinite, false,
             "train: when the loss, a gradient or a weight goes NaN/Inf, also name the first layer whose output "
             "or gradient did");
+
+DEFINE_string(tensorboard_dir, "", "train: also write TensorBoard scalars (event file) into this folder");
 
 namespace hwgq::cli {
 
@@ -101,6 +105,27 @@ int train(const std::vector<std::string>& args) {
   solver->set_stop_request([] { return stop_requested.load(); });
   solver->set_snapshot_request([] { return snapshot_requested.exchange(false); });
   solver->set_debug_nonfinite(FLAGS_debug_nonfinite);
+
+  // A resumed run keeps the earlier run's records before the iteration it resumes from.
+  int resume_iteration = -1;
+  if (!FLAGS_snapshot.empty()) {
+    SolverState state;
+    read_binary_proto(FLAGS_snapshot, &state);
+    resume_iteration = state.iter();
+  }
+  std::unique_ptr<MetricsLog> metrics;
+  if (FLAGS_metrics != "none") {
+    const std::string path = FLAGS_metrics == "auto" ? solver->snapshot_prefix() + "_metrics.jsonl" : FLAGS_metrics;
+    metrics = std::make_unique<MetricsLog>(path, resume_iteration);
+    LOG(INFO) << "Metrics: " << path;
+    solver->add_record_callback([&metrics](const TrainingRecord& record) { metrics->write(record); });
+  }
+  std::unique_ptr<TensorBoardEventWriter> tensorboard;
+  if (!FLAGS_tensorboard_dir.empty()) {
+    tensorboard = std::make_unique<TensorBoardEventWriter>(FLAGS_tensorboard_dir);
+    LOG(INFO) << "TensorBoard events: " << tensorboard->path();
+    solver->add_record_callback([&tensorboard](const TrainingRecord& record) { tensorboard->write(record); });
+  }
   const SignalHandlers handlers;
   solver->solve(FLAGS_snapshot);
   return 0;

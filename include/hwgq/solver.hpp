@@ -2,6 +2,7 @@
 // SGD with momentum, Nesterov and Adam, with Caffe's learning-rate policies.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "hwgq/net.hpp"
 #include "hwgq/proto/hwgq.pb.h"
+#include "hwgq/training_record.hpp"
 
 namespace hwgq {
 
@@ -72,6 +74,10 @@ class Solver {
   void add_gradient_ready_callback(std::function<void(int param_id)> callback);
   void add_gradients_ready_callback(std::function<void()> callback);
 
+  // Called with every training display (each `display` iterations) and every test-net
+  // evaluation, after the log lines are written (metrics files, TensorBoard, progress).
+  void add_record_callback(std::function<void(const TrainingRecord&)> callback);
+
   // One parameter update for the current iteration (learning rate, normalisation, weight
   // decay, the rule's update value, then data -= diff).
   void apply_update();
@@ -102,6 +108,8 @@ class Solver {
   std::vector<std::pair<std::string, float>> test(int test_net_id);
   void display(float smoothed_loss, double seconds_since_display, int iters_since_display);
   int images_per_iteration() const;
+  // Stamps the wall time and hands `record` to the record callbacks.
+  void emit_record(TrainingRecord record);
   // The last forward/backward pass of an iteration, with the gradient-ready callbacks.
   void backward_notifying();
 
@@ -118,6 +126,8 @@ class Solver {
   bool debug_nonfinite_ = false;
   std::vector<std::function<void(int)>> gradient_ready_callbacks_;
   std::vector<std::function<void()>> gradients_ready_callbacks_;
+  std::vector<std::function<void(const TrainingRecord&)>> record_callbacks_;
+  std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
   // Per layer of net_, the ids of the learnable parameters it owns (made on first use).
   std::vector<std::vector<int>> params_owned_by_layer_;
   std::vector<float> recent_losses_;

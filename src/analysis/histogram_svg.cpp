@@ -8,49 +8,10 @@
 #include "hwgq/common.hpp"
 #include "hwgq/quant/quantizer_design.hpp"
 #include "hwgq/util/io.hpp"
+#include "hwgq/util/svg_format.hpp"
 
 namespace hwgq {
 
-namespace {
-
-std::string xml_escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-// 1, 2 or 5 times a power of ten, at least `raw`: tick spacing a reader can add up.
-double nice_step(double raw) {
-  const double p = std::pow(10.0, std::floor(std::log10(raw)));
-  for (double m : {1.0, 2.0, 5.0, 10.0}) {
-    if (m * p >= raw) return m * p;
-  }
-  return 10 * p;
-}
-
-std::string num(double v, int decimals = 2) {
-  std::ostringstream out;
-  out << std::fixed << std::setprecision(decimals) << v;
-  return out.str();
-}
-
-// Short label for a tick value: no trailing zeros.
-std::string tick_label(double v) {
-  std::ostringstream out;
-  out << std::setprecision(4) << (std::fabs(v) < 1e-12 ? 0.0 : v);
-  return out.str();
-}
-
-}  // namespace
 
 std::string histogram_svg(const std::vector<float>& samples, const std::vector<double>& levels,
                           const std::vector<double>& thresholds, const std::string& title,
@@ -125,35 +86,35 @@ std::string histogram_svg(const std::vector<float>& samples, const std::vector<d
 
   // Axes, ticks and grid.
   svg << "<g class=\"axes\" stroke=\"black\" stroke-width=\"1\">\n"
-      << "<line x1=\"" << num(left) << "\" y1=\"" << num(py(0)) << "\" x2=\"" << num(left + pw) << "\" y2=\""
-      << num(py(0)) << "\"/>\n"
-      << "<line x1=\"" << num(left) << "\" y1=\"" << num(top) << "\" x2=\"" << num(left) << "\" y2=\""
-      << num(top + ph) << "\"/>\n</g>\n";
+      << "<line x1=\"" << fixed_decimals(left) << "\" y1=\"" << fixed_decimals(py(0)) << "\" x2=\"" << fixed_decimals(left + pw) << "\" y2=\""
+      << fixed_decimals(py(0)) << "\"/>\n"
+      << "<line x1=\"" << fixed_decimals(left) << "\" y1=\"" << fixed_decimals(top) << "\" x2=\"" << fixed_decimals(left) << "\" y2=\""
+      << fixed_decimals(top + ph) << "\"/>\n</g>\n";
   svg << "<g class=\"ticks\">\n";
   const double x_step = nice_step(x_max / 8);
   for (double x = 0; x <= x_max + 1e-9; x += x_step) {
-    svg << "<line x1=\"" << num(px(x)) << "\" y1=\"" << num(py(0)) << "\" x2=\"" << num(px(x)) << "\" y2=\""
-        << num(py(0) + 5) << "\" stroke=\"black\"/>"
-        << "<text x=\"" << num(px(x)) << "\" y=\"" << num(py(0) + 18) << "\" text-anchor=\"middle\">"
+    svg << "<line x1=\"" << fixed_decimals(px(x)) << "\" y1=\"" << fixed_decimals(py(0)) << "\" x2=\"" << fixed_decimals(px(x)) << "\" y2=\""
+        << fixed_decimals(py(0) + 5) << "\" stroke=\"black\"/>"
+        << "<text x=\"" << fixed_decimals(px(x)) << "\" y=\"" << fixed_decimals(py(0) + 18) << "\" text-anchor=\"middle\">"
         << tick_label(x) << "</text>\n";
   }
   for (double y = 0; y <= y_max + 1e-9; y += y_step) {
-    svg << "<line x1=\"" << num(left - 5) << "\" y1=\"" << num(py(y)) << "\" x2=\"" << num(left + pw) << "\" y2=\""
-        << num(py(y)) << "\" stroke=\"#e0e0e0\"/>"
-        << "<text x=\"" << num(left - 8) << "\" y=\"" << num(py(y) + 4) << "\" text-anchor=\"end\">" << tick_label(y)
+    svg << "<line x1=\"" << fixed_decimals(left - 5) << "\" y1=\"" << fixed_decimals(py(y)) << "\" x2=\"" << fixed_decimals(left + pw) << "\" y2=\""
+        << fixed_decimals(py(y)) << "\" stroke=\"#e0e0e0\"/>"
+        << "<text x=\"" << fixed_decimals(left - 8) << "\" y=\"" << fixed_decimals(py(y) + 4) << "\" text-anchor=\"end\">" << tick_label(y)
         << "</text>\n";
   }
-  svg << "<text x=\"" << num(left + pw / 2) << "\" y=\"" << options.height - 15
+  svg << "<text x=\"" << fixed_decimals(left + pw / 2) << "\" y=\"" << options.height - 15
       << "\" text-anchor=\"middle\">x (quantizer input)</text>\n"
-      << "<text x=\"18\" y=\"" << num(top + ph / 2) << "\" text-anchor=\"middle\" transform=\"rotate(-90 18 "
-      << num(top + ph / 2) << ")\">density (x &gt; 0); probability (stems at 0)</text>\n</g>\n";
+      << "<text x=\"18\" y=\"" << fixed_decimals(top + ph / 2) << "\" text-anchor=\"middle\" transform=\"rotate(-90 18 "
+      << fixed_decimals(top + ph / 2) << ")\">density (x &gt; 0); probability (stems at 0)</text>\n</g>\n";
 
   // Sample histogram (positive part).
   svg << "<g class=\"histogram\" fill=\"#9ecae1\" stroke=\"#4292c6\" stroke-width=\"0.5\">\n";
   for (int b = 0; b < bins; ++b) {
     if (density[b] <= 0) continue;
-    svg << "<rect class=\"bin\" x=\"" << num(px(b * bin_width)) << "\" y=\"" << num(py(density[b])) << "\" width=\""
-        << num(px((b + 1) * bin_width) - px(b * bin_width)) << "\" height=\"" << num(py(0) - py(density[b]))
+    svg << "<rect class=\"bin\" x=\"" << fixed_decimals(px(b * bin_width)) << "\" y=\"" << fixed_decimals(py(density[b])) << "\" width=\""
+        << fixed_decimals(px((b + 1) * bin_width) - px(b * bin_width)) << "\" height=\"" << fixed_decimals(py(0) - py(density[b]))
         << "\"/>\n";
   }
   svg << "</g>\n";
@@ -163,20 +124,20 @@ std::string histogram_svg(const std::vector<float>& samples, const std::vector<d
   const int curve_points = 400;
   for (int i = 0; i <= curve_points; ++i) {
     const double x = x_max * i / curve_points;
-    svg << (i ? " " : "") << num(px(x)) << "," << num(py(normal_pdf(x)));
+    svg << (i ? " " : "") << fixed_decimals(px(x)) << "," << fixed_decimals(py(normal_pdf(x)));
   }
   svg << "\"/>\n";
 
   // Point masses at 0, side by side so both stay visible.
   const double stem_dx = 4;
   svg << "<g class=\"mass-gaussian\" stroke=\"#d62728\" fill=\"#d62728\" stroke-width=\"3\">"
-      << "<line x1=\"" << num(px(0) - stem_dx) << "\" y1=\"" << num(py(0)) << "\" x2=\"" << num(px(0) - stem_dx)
-      << "\" y2=\"" << num(py(0.5)) << "\"/><circle cx=\"" << num(px(0) - stem_dx) << "\" cy=\"" << num(py(0.5))
+      << "<line x1=\"" << fixed_decimals(px(0) - stem_dx) << "\" y1=\"" << fixed_decimals(py(0)) << "\" x2=\"" << fixed_decimals(px(0) - stem_dx)
+      << "\" y2=\"" << fixed_decimals(py(0.5)) << "\"/><circle cx=\"" << fixed_decimals(px(0) - stem_dx) << "\" cy=\"" << fixed_decimals(py(0.5))
       << "\" r=\"4\"/></g>\n"
       << "<g class=\"mass-sample\" stroke=\"#4292c6\" fill=\"#4292c6\" stroke-width=\"3\">"
-      << "<line x1=\"" << num(px(0) + stem_dx) << "\" y1=\"" << num(py(0)) << "\" x2=\"" << num(px(0) + stem_dx)
-      << "\" y2=\"" << num(py(mass_at_zero)) << "\"/><circle cx=\"" << num(px(0) + stem_dx) << "\" cy=\""
-      << num(py(mass_at_zero)) << "\" r=\"4\"/></g>\n";
+      << "<line x1=\"" << fixed_decimals(px(0) + stem_dx) << "\" y1=\"" << fixed_decimals(py(0)) << "\" x2=\"" << fixed_decimals(px(0) + stem_dx)
+      << "\" y2=\"" << fixed_decimals(py(mass_at_zero)) << "\"/><circle cx=\"" << fixed_decimals(px(0) + stem_dx) << "\" cy=\""
+      << fixed_decimals(py(mass_at_zero)) << "\" r=\"4\"/></g>\n";
 
   // Levels and thresholds; labels only where they do not collide.
   auto marks = [&](const std::vector<double>& values, const char* cls, const char* dash, const char* color,
@@ -187,11 +148,11 @@ std::string histogram_svg(const std::vector<float>& samples, const std::vector<d
     for (size_t j = 0; j < values.size(); ++j) {
       const double v = values[j];
       if (!(v >= x_min && v <= x_max)) continue;
-      svg << "<line class=\"" << cls << "\" x1=\"" << num(px(v)) << "\" y1=\"" << num(top) << "\" x2=\"" << num(px(v))
-          << "\" y2=\"" << num(py(0)) << "\"/>";
+      svg << "<line class=\"" << cls << "\" x1=\"" << fixed_decimals(px(v)) << "\" y1=\"" << fixed_decimals(top) << "\" x2=\"" << fixed_decimals(px(v))
+          << "\" y2=\"" << fixed_decimals(py(0)) << "\"/>";
       const std::string label = name + std::to_string(j + 1) + "=" + tick_label(v);
       if (px(v) + 2 >= last_label_end) {
-        svg << "<text x=\"" << num(px(v) + 2) << "\" y=\"" << num(label_y) << "\" fill=\"" << color
+        svg << "<text x=\"" << fixed_decimals(px(v) + 2) << "\" y=\"" << fixed_decimals(label_y) << "\" fill=\"" << color
             << "\" stroke=\"none\" font-size=\"11\">" << label << "</text>";
         last_label_end = px(v) + 2 + 6.5 * label.size() + 4;  // about 6.5 px per character at 11 px
       }
@@ -204,7 +165,7 @@ std::string histogram_svg(const std::vector<float>& samples, const std::vector<d
 
   // Legend and a note on what the plot leaves out.
   const double lx = left + pw - 250, ly = top + 58;
-  svg << "<g class=\"legend\">\n<rect x=\"" << num(lx - 8) << "\" y=\"" << num(ly - 14)
+  svg << "<g class=\"legend\">\n<rect x=\"" << fixed_decimals(lx - 8) << "\" y=\"" << fixed_decimals(ly - 14)
       << "\" width=\"250\" height=\"122\" fill=\"white\" fill-opacity=\"0.9\" stroke=\"#bbbbbb\"/>\n";
   struct Entry {
     std::string swatch, label;
@@ -216,18 +177,18 @@ std::string histogram_svg(const std::vector<float>& samples, const std::vector<d
        "half-wave Gaussian \xCF\x86(x), x &gt; 0"},
       {"<circle cx=\"11\" cy=\"-3\" r=\"4\" fill=\"#d62728\"/>", "P(x \xE2\x89\xA4 0), Gaussian: 0.5"},
       {"<circle cx=\"11\" cy=\"-3\" r=\"4\" fill=\"#4292c6\"/>",
-       "P(x \xE2\x89\xA4 0), samples: " + num(mass_at_zero, 3)},
+       "P(x \xE2\x89\xA4 0), samples: " + fixed_decimals(mass_at_zero, 3)},
       {"<line x1=\"0\" y1=\"-3\" x2=\"22\" y2=\"-3\" stroke=\"#2ca02c\" stroke-width=\"1.5\" stroke-dasharray=\"6,3\"/>",
        "levels q_j (" + std::to_string(levels.size()) + ")"},
       {"<line x1=\"0\" y1=\"-3\" x2=\"22\" y2=\"-3\" stroke=\"#7f7f7f\" stroke-width=\"1.5\" stroke-dasharray=\"2,3\"/>",
        "thresholds t_j (" + std::to_string(thresholds.size()) + ")"},
   };
   for (size_t i = 0; i < entries.size(); ++i) {
-    svg << "<g transform=\"translate(" << num(lx) << "," << num(ly + 18 * i) << ")\">" << entries[i].swatch
+    svg << "<g transform=\"translate(" << fixed_decimals(lx) << "," << fixed_decimals(ly + 18 * i) << ")\">" << entries[i].swatch
         << "<text x=\"30\" y=\"0\">" << entries[i].label << "</text></g>\n";
   }
   svg << "</g>\n";
-  svg << "<text class=\"note\" x=\"" << num(left + pw) << "\" y=\"" << options.height - 15
+  svg << "<text class=\"note\" x=\"" << fixed_decimals(left + pw) << "\" y=\"" << options.height - 15
       << "\" text-anchor=\"end\" font-size=\"10\" fill=\"#555555\">N = " << n;
   if (beyond) svg << ", " << beyond << " beyond x = " << tick_label(x_max) << " not drawn";
   svg << "</text>\n</svg>\n";
