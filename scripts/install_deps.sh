@@ -12,6 +12,7 @@ packages=(
   zlib1g-dev
   liblmdb-dev libjpeg62-turbo-dev libpng-dev
   dataset-fashion-mnist
+  librsvg2-bin      # rsvg-convert: PNG figures from hwgq plot
 )
 
 missing=()

@@ -25,9 +25,9 @@ const std::vector<Command>& command_table() {
       {"infer", "infer --model=FILE --images=FILES|LMDB|IDX [--labels=IDX] [--batch=B] [--top_k=K]",
        "classify images with a packed model: top-k classes per image, top-1/top-5 accuracy where labels are known",
        infer},
-      {"plot", "plot --metrics=RUN_metrics.jsonl[,...] --output=FILE.svg [--legend=A,B] [--series=S,...] "
+      {"plot", "plot --metrics=RUN_metrics.jsonl[,...] --output=FILE.svg|FILE.png [--legend=A,B] [--series=S,...] "
                "[--x=iteration|epoch --epoch_size=N]",
-       "training curves (loss, test outputs, learning rate) of one or more runs from their metrics files, as SVG",
+       "training curves (loss, test outputs, learning rate) of one or more runs from their metrics files, as SVG or PNG",
        plot},
       {"recalibrate", "recalibrate --model=M --weights=W --iterations=N --output=W2",
        "re-estimate BatchNorm statistics over N TRAIN-phase batches with the weights frozen; writes new weights",

@@ -76,6 +76,26 @@ TEST_F(MetricsCli, TrainWritesOneLinePerDisplayAndTest) {
   std::ifstream svg(dir_.file("curves.svg"));
   const std::string text((std::istreambuf_iterator<char>(svg)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("data-run=\"second\" data-series=\"test0/accuracy\""), std::string::npos);
+
+  // PNG: rendered from the same figure (scripts/install_deps.sh installs rsvg-convert).
+  const auto png = run_hwgq("plot --metrics=" + dir_.file("run_metrics.jsonl") + " --output=" + dir_.file("c.png"));
+  ASSERT_EQ(png.exit_code, 0) << png.output;
+  std::ifstream image(dir_.file("c.png"), std::ios::binary);
+  std::string header(24, '\0');
+  image.read(header.data(), 24);
+  EXPECT_EQ(header.substr(0, 8), "\x89PNG\r\n\x1a\n");
+  // IHDR width and height (big-endian) are the SVG's: 2 panels wide, 2 rows of panels.
+  auto be32 = [&](int at) {
+    return (uint32_t(uint8_t(header[at])) << 24) | (uint32_t(uint8_t(header[at + 1])) << 16) |
+           (uint32_t(uint8_t(header[at + 2])) << 8) | uint32_t(uint8_t(header[at + 3]));
+  };
+  EXPECT_EQ(be32(16), 920u);
+  EXPECT_EQ(be32(20), 28u + 2 * 280u);
+  int leftovers = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
+    leftovers += entry.path().string().find(".tmp.") != std::string::npos;
+  }
+  EXPECT_EQ(leftovers, 0);
 }
 
 TEST_F(MetricsCli, MetricsCanBeRenamedOrTurnedOff) {
@@ -102,7 +122,7 @@ TEST_F(MetricsCli, PlotRejectsBadInput) {
   };
   expect_error("plot --output=" + dir_.file("a.svg"), "plot needs --metrics");
   expect_error("plot --metrics=" + dir_.file("m.jsonl"), "plot needs --output");
-  expect_error("plot --metrics=" + dir_.file("m.jsonl") + " --output=" + dir_.file("a.png"), "writes SVG");
+  expect_error("plot --metrics=" + dir_.file("m.jsonl") + " --output=" + dir_.file("a.pdf"), "writes SVG or PNG");
   expect_error("plot --metrics=" + dir_.file("missing.jsonl") + " --output=" + dir_.file("a.svg"), "missing.jsonl");
   expect_error("plot --metrics=" + dir_.file("m.jsonl") + " --x=epoch --output=" + dir_.file("a.svg"),
                "--epoch_size");
