@@ -13,6 +13,12 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 
 bash scripts/install_deps.sh
 
+echo "== Python for the interop tests =="
+# TensorBoard's own reader checks the event files hwgq writes (tests/monitor/).
+/usr/bin/python3 -m venv build/test-venv
+build/test-venv/bin/pip install -q --disable-pip-version-check tensorboard
+export HWGQ_TEST_PYTHON=$PWD/build/test-venv/bin/python HWGQ_REQUIRE_PYTHON_TESTS=1
+
 echo "== Release build =="
 BUILD_DIR=build bash scripts/build.sh
 # The Release pass also runs the long tests (the authors' largest ImageNet nets built and
