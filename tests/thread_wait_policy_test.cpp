@@ -31,16 +31,21 @@ TEST(ThreadWaitPolicyTest, NeverRestartsTwice) {
   EXPECT_TRUE(choose_thread_wait_policy(nullptr, nullptr, "1").variable.empty());
 }
 
-// The tool restarts itself with the bounded spin count, keeps its arguments and says so.
-TEST(ThreadWaitPolicyTest, ToolRunsWithTheDefaultAndLogsIt) {
+// `hwgq time` of a tiny net, run with the environment changed as `env_arguments` says
+// (arguments of env(1)); returns what it printed.
+CommandResult time_tiny_net(const std::string& env_arguments) {
   TempDir dir;
   write_text(dir.path() + "/net.prototxt",
              "layer { name: 'data' type: 'Input' top: 'data' input_param { shape { dim: 2 dim: 3 } } }\n"
              "layer { name: 'ip' type: 'InnerProduct' bottom: 'data' top: 'ip' inner_product_param { num_output: 2 } }\n");
+  return run_shell(std::string("cd ") + HWGQ_SOURCE_DIR + " && env " + env_arguments + " " + HWGQ_BINARY_PATH +
+                   " time --model=" + dir.path() + "/net.prototxt --iterations=2 --threads=1");
+}
+
+// The tool restarts itself with the bounded spin count, keeps its arguments and says so.
+TEST(ThreadWaitPolicyTest, ToolRunsWithTheDefaultAndLogsIt) {
   const CommandResult result =
-      run_shell(std::string("cd ") + HWGQ_SOURCE_DIR + " && env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u " +
-                "HWGQ_THREAD_WAIT_POLICY_SET " + HWGQ_BINARY_PATH + " time --model=" + dir.path() +
-                "/net.prototxt --iterations=2 --threads=1");
+      time_tiny_net("-u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u HWGQ_THREAD_WAIT_POLICY_SET");
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("CPU threads: 1; OpenMP threads wait with GOMP_SPINCOUNT=" +
                                std::to_string(kDefaultOpenMpSpinCount) + " (hwgq's default)"),
@@ -49,14 +54,7 @@ TEST(ThreadWaitPolicyTest, ToolRunsWithTheDefaultAndLogsIt) {
 }
 
 TEST(ThreadWaitPolicyTest, ToolKeepsTheUsersPolicy) {
-  TempDir dir;
-  write_text(dir.path() + "/net.prototxt",
-             "layer { name: 'data' type: 'Input' top: 'data' input_param { shape { dim: 2 dim: 3 } } }\n"
-             "layer { name: 'ip' type: 'InnerProduct' bottom: 'data' top: 'ip' inner_product_param { num_output: 2 } }\n");
-  const CommandResult result =
-      run_shell(std::string("cd ") + HWGQ_SOURCE_DIR + " && env -u GOMP_SPINCOUNT -u HWGQ_THREAD_WAIT_POLICY_SET " +
-                "OMP_WAIT_POLICY=passive " + HWGQ_BINARY_PATH + " time --model=" + dir.path() +
-                "/net.prototxt --iterations=2 --threads=1");
+  const CommandResult result = time_tiny_net("-u GOMP_SPINCOUNT -u HWGQ_THREAD_WAIT_POLICY_SET OMP_WAIT_POLICY=passive");
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("OpenMP threads wait with OMP_WAIT_POLICY=passive (from the environment)"),
             std::string::npos)
