@@ -18,6 +18,7 @@
 #include "hwgq/data/datum.hpp"
 #include "hwgq/data/idx_reader.hpp"
 #include "hwgq/data/image_io.hpp"
+#include "hwgq/data/image_resize.hpp"
 #include "hwgq/data/lmdb.hpp"
 #include "hwgq/deploy/packed_runtime.hpp"
 

@@ -8,6 +8,7 @@
 #include "hwgq/common.hpp"
 #include "hwgq/data/datum.hpp"
 #include "hwgq/data/image_io.hpp"
+#include "hwgq/data/image_resize.hpp"
 #include "hwgq/data/image_list.hpp"
 #include "hwgq/data/lmdb.hpp"
 #include "hwgq/util/io.hpp"

@@ -43,6 +43,9 @@ void image_to_datum(const Image& image, int label, Datum* datum) {
   datum->set_height(image.height);
   datum->set_width(image.width);
   datum->set_label(label);
+  // Caffe's CVMatToDatum sets encoded = false explicitly, so the field is present in its
+  // records; writing it too keeps raw records byte-identical to Caffe's.
+  datum->set_encoded(false);
   std::string* planar = datum->mutable_data();
   planar->resize(image.pixels.size());
   const size_t plane = size_t(image.height) * image.width;

@@ -4,7 +4,6 @@
 #include <png.h>
 
 #include <algorithm>
-#include <cmath>
 #include <csetjmp>
 #include <cstdlib>
 #include <cstring>
@@ -287,53 +286,6 @@ std::string encode_image(const Image& image, const std::string& format) {
   if (format == "jpg" || format == "jpeg") return encode_jpeg(image);
   if (format == "png") return encode_png(image);
   HWGQ_FAIL("unknown image encoding \"" << format << "\"; use jpg or png");
-}
-
-Image resize_bilinear(const Image& image, int height, int width) {
-  HWGQ_REQUIRE(height > 0 && width > 0, "cannot resize to " << height << " x " << width);
-  if (height == image.height && width == image.width) return image;
-  Image out;
-  out.height = height;
-  out.width = width;
-  out.channels = image.channels;
-  out.pixels.resize(size_t(height) * width * image.channels);
-  const int channels = image.channels;
-
-  // Per output column: the two source columns and the weight of the second.
-  struct Tap {
-    int lo, hi;
-    float frac;
-  };
-  auto taps = [](int out_size, int in_size) {
-    std::vector<Tap> result(out_size);
-    const float ratio = static_cast<float>(in_size) / out_size;
-    for (int i = 0; i < out_size; ++i) {
-      float src = (i + 0.5f) * ratio - 0.5f;
-      src = std::max(src, 0.f);
-      int lo = std::min(static_cast<int>(src), in_size - 1);
-      int hi = std::min(lo + 1, in_size - 1);
-      result[i] = {lo, hi, src - lo};
-    }
-    return result;
-  };
-  const std::vector<Tap> xs = taps(width, image.width);
-  const std::vector<Tap> ys = taps(height, image.height);
-  for (int y = 0; y < height; ++y) {
-    const Tap ty = ys[y];
-    const uint8_t* row0 = &image.pixels[size_t(ty.lo) * image.width * channels];
-    const uint8_t* row1 = &image.pixels[size_t(ty.hi) * image.width * channels];
-    uint8_t* dst = &out.pixels[size_t(y) * width * channels];
-    for (int x = 0; x < width; ++x) {
-      const Tap tx = xs[x];
-      for (int c = 0; c < channels; ++c) {
-        const float top = row0[tx.lo * channels + c] + tx.frac * (row0[tx.hi * channels + c] - row0[tx.lo * channels + c]);
-        const float bottom = row1[tx.lo * channels + c] + tx.frac * (row1[tx.hi * channels + c] - row1[tx.lo * channels + c]);
-        const float value = top + ty.frac * (bottom - top);
-        dst[x * channels + c] = static_cast<uint8_t>(std::clamp(value + 0.5f, 0.f, 255.f));
-      }
-    }
-  }
-  return out;
 }
 
 }  // namespace hwgq

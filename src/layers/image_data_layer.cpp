@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "hwgq/data/image_list.hpp"
+#include "hwgq/data/image_resize.hpp"
 
 namespace hwgq {
 

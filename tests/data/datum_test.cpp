@@ -26,6 +26,30 @@ TEST(Datum, RawDatumIsPlanarAndReadsBack) {
             image.at(1, 3, 2));
 }
 
+TEST(Datum, RawDatumSerializesLikeCaffe) {
+  // A 1 x 1 x 2 gray image with label 5, as Caffe's convert_imageset writes it: fields in
+  // number order, each a tag byte (number << 3 | wire type) and its value; encoded = false
+  // is present (Caffe sets it explicitly).
+  Image image;
+  image.height = 1;
+  image.width = 2;
+  image.channels = 1;
+  image.pixels = {0xAB, 0x07};
+  Datum datum;
+  image_to_datum(image, 5, &datum);
+  std::string bytes;
+  ASSERT_TRUE(datum.SerializeToString(&bytes));
+  const std::string expected = {
+      0x08, 0x01,                          // channels = 1
+      0x10, 0x01,                          // height = 1
+      0x18, 0x02,                          // width = 2
+      0x22, 0x02, char(0xAB), 0x07,        // data: 2 bytes
+      0x28, 0x05,                          // label = 5
+      0x38, 0x00,                          // encoded = false
+  };
+  EXPECT_EQ(bytes, expected);
+}
+
 TEST(Datum, EncodedDatumDecodes) {
   const Image image = test::make_image(5, 6, 3, 2);
   Datum datum;

@@ -108,36 +108,5 @@ TEST(ImageIo, CorruptImagesRaiseErrorsNamingTheOrigin) {
   EXPECT_THROW(encode_image(image, "bmp"), Error);
 }
 
-TEST(ImageIo, ResizeBilinearHandValues) {
-  Image small;
-  small.height = 2;
-  small.width = 2;
-  small.channels = 1;
-  small.pixels = {0, 100, 200, 255};
-  const Image big = resize_bilinear(small, 4, 4);
-  // Source coordinates of the outputs: -0.25 (clamped to 0), 0.25, 0.75, 1.25 (clamped).
-  const std::vector<uint8_t> expected = {
-      0,   25,  75,  100,  // row 0 = source row 0
-      50,  72,  117, 139,  // 0.75 row 0 + 0.25 row 1
-      150, 167, 200, 216,  // 0.25 row 0 + 0.75 row 1
-      200, 214, 241, 255,  // row 1
-  };
-  EXPECT_EQ(big.pixels, expected);
-
-  // Halving samples half way between source pixels: the mean of each 2 x 2 block.
-  Image grid;
-  grid.height = 4;
-  grid.width = 4;
-  grid.channels = 3;
-  for (int h = 0; h < 4; ++h)
-    for (int w = 0; w < 4; ++w) grid.pixels.insert(grid.pixels.end(), {uint8_t(10 * h + w), 7, uint8_t(4 * w)});
-  const Image half = resize_bilinear(grid, 2, 2);
-  EXPECT_EQ(half.at(0, 0, 0), 6);   // (0 + 1 + 10 + 11) / 4 = 5.5
-  EXPECT_EQ(half.at(1, 1, 0), 28);  // (22 + 23 + 32 + 33) / 4 = 27.5
-  EXPECT_EQ(half.at(1, 0, 1), 7);
-  EXPECT_EQ(half.at(0, 1, 2), 10);  // (8 + 12) / 2
-  EXPECT_EQ(resize_bilinear(grid, 4, 4).pixels, grid.pixels);
-}
-
 }  // namespace
 }  // namespace hwgq

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "data/data_test_util.hpp"
+#include "hwgq/data/image_resize.hpp"
 #include "hwgq/layer_registry.hpp"
 
 namespace hwgq {

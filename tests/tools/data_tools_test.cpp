@@ -9,6 +9,7 @@
 #include "data/data_test_util.hpp"
 #include "test_util.hpp"
 #include "hwgq/data/datum.hpp"
+#include "hwgq/data/image_resize.hpp"
 #include "hwgq/data/lmdb.hpp"
 #include "hwgq/util/io.hpp"
 
@@ -70,6 +71,40 @@ TEST(DataTools, ConvertThenMean) {
   result = test::run_hwgq("compute_image_mean " + dir.path("no_db"));
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.output.find(dir.path("no_db") + " does not exist"), std::string::npos) << result.output;
+}
+
+TEST(DataTools, ResizedRawRecordsHoldTheResizedPixelsAndEncodedFalse) {
+  test::ScratchDir dir;
+  ASSERT_EQ(::mkdir(dir.path("images").c_str(), 0755), 0);
+  const Image image = test::make_image(5, 4, 3, 7);
+  test::write_bytes(dir.path("images/a.png"), encode_png(image));
+  {
+    std::ofstream list(dir.path("list.txt"));
+    list << "a.png 2\n";
+  }
+  test::CommandResult result = test::run_hwgq("convert_imageset --resize_height=3 --resize_width=7 " +
+                                              dir.path("images") + "/ " + dir.path("list.txt") + " " + dir.path("db"));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  LmdbReader reader(dir.path("db"));
+  ASSERT_EQ(reader.size(), 1u);
+  std::string key, value;
+  reader.next(&key, &value);
+  Datum datum;
+  ASSERT_TRUE(datum.ParseFromString(value));
+  // Caffe writes encoded = false into raw records; a reader that checks has_encoded() sees it.
+  EXPECT_TRUE(datum.has_encoded());
+  EXPECT_FALSE(datum.encoded());
+  EXPECT_EQ(datum.channels(), 3);
+  EXPECT_EQ(datum.height(), 3);
+  EXPECT_EQ(datum.width(), 7);
+  EXPECT_EQ(datum.label(), 2);
+  // The pixels are resize_bilinear's (tested against OpenCV in image_resize_test.cpp), planar.
+  const Image resized = resize_bilinear(image, 3, 7);
+  ASSERT_EQ(datum.data().size(), resized.pixels.size());
+  for (int c = 0; c < 3; ++c)
+    for (int h = 0; h < 3; ++h)
+      for (int w = 0; w < 7; ++w)
+        EXPECT_EQ(static_cast<uint8_t>(datum.data()[(c * 3 + h) * 7 + w]), resized.at(h, w, c));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Decoding and encoding JPEG (libjpeg) and PNG (libpng) images, and bilinear resizing.
+// Decoding and encoding JPEG (libjpeg) and PNG (libpng) images (resizing: image_resize.hpp).
 // Decoded images are interleaved bytes, rows top to bottom; colour images are in B, G, R
 // order, as Caffe (through OpenCV) stores them, so LMDBs made by either tool agree.
 #pragma once
@@ -48,9 +48,5 @@ std::string encode_png(const Image& image);
 std::string encode_image(const Image& image, const std::string& format);
 
 Image convert_color(const Image& image, ColorMode mode);
-
-// Bilinear resize with pixel centres aligned (source x = (x + 0.5) * in / out - 0.5,
-// clamped at the borders), the convention of OpenCV's INTER_LINEAR.
-Image resize_bilinear(const Image& image, int height, int width);
 
 }  // namespace hwgq
