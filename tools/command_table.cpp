@@ -25,6 +25,10 @@ const std::vector<Command>& command_table() {
       {"infer", "infer --model=FILE --images=FILES|LMDB|IDX [--labels=IDX] [--batch=B] [--top_k=K]",
        "classify images with a packed model: top-k classes per image, top-1/top-5 accuracy where labels are known",
        infer},
+      {"summary", "summary --model=M [--weights=W] [--phase=TRAIN|TEST] [--batch=B] [--format=table|json]",
+       "per layer: output shape, parameters, MACs, weight/activation bits, float and packed memory; totals and "
+       "the share of MACs with 1-bit weights",
+       summary},
       {"recalibrate", "recalibrate --model=M --weights=W --iterations=N --output=W2",
        "re-estimate BatchNorm statistics over N TRAIN-phase batches with the weights frozen; writes new weights",
        recalibrate},

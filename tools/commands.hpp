@@ -38,5 +38,6 @@ int compute_image_mean(const std::vector<std::string>& args);
 int convert(const std::vector<std::string>& args);
 int export_model(const std::vector<std::string>& args);
 int infer(const std::vector<std::string>& args);
+int summary(const std::vector<std::string>& args);
 
 }  // namespace hwgq::cli
