@@ -103,6 +103,7 @@ int64_t packed_sign_bytes(const Layer& layer) {
 }
 
 std::string shape_text(const std::vector<int>& shape) {
+  if (shape.empty()) return "scalar";  // a 0-axis blob, e.g. a loss or an accuracy
   std::ostringstream out;
   for (size_t i = 0; i < shape.size(); ++i) out << (i ? "x" : "") << shape[i];
   return out.str();

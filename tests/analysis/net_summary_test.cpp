@@ -73,6 +73,7 @@ TEST(NetSummary, FashionMnistLeNetFloat) {
   // The data layer has no input; the accuracy reads two.
   EXPECT_EQ(rows["fashion_mnist"].activation_bits, 0);
   EXPECT_EQ(rows["fashion_mnist"].output_shapes.size(), 2u);
+  EXPECT_NE(summary.to_table().find("scalar"), std::string::npos);  // the loss and accuracy tops
 }
 
 // LeNet-HWGQ: every conv / ip binary (1-bit weights + 1 float alpha per output channel),
