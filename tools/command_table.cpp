@@ -29,6 +29,10 @@ const std::vector<Command>& command_table() {
                "[--x=iteration|epoch --epoch_size=N]",
        "training curves (loss, test outputs, learning rate) of one or more runs from their metrics files, as SVG or PNG",
        plot},
+      {"summary", "summary --model=M [--weights=W] [--phase=TRAIN|TEST] [--batch=B] [--format=table|json]",
+       "per layer: output shape, parameters, MACs, weight/activation bits, float and packed memory; totals and "
+       "the share of MACs with 1-bit weights",
+       summary},
       {"recalibrate", "recalibrate --model=M --weights=W --iterations=N --output=W2",
        "re-estimate BatchNorm statistics over N TRAIN-phase batches with the weights frozen; writes new weights",
        recalibrate},

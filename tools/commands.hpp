@@ -39,5 +39,6 @@ int convert(const std::vector<std::string>& args);
 int export_model(const std::vector<std::string>& args);
 int infer(const std::vector<std::string>& args);
 int plot(const std::vector<std::string>& args);
+int summary(const std::vector<std::string>& args);
 
 }  // namespace hwgq::cli
