@@ -12,6 +12,7 @@ packages=(
   zlib1g-dev
   liblmdb-dev libjpeg62-turbo-dev libpng-dev
   dataset-fashion-mnist
+  python3-venv  # the onnxruntime venv of scripts/test.sh
 )
 
 missing=()

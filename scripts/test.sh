@@ -13,6 +13,14 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 
 bash scripts/install_deps.sh
 
+# onnxruntime (PyPI) checks `hwgq export --format=onnx` (tests/deploy/onnx_export_test.cpp).
+ONNX_VENV=build/venv-onnx
+if ! "$ONNX_VENV/bin/python" -c "import onnxruntime, numpy" 2>/dev/null; then
+  python3 -m venv "$ONNX_VENV"
+  "$ONNX_VENV/bin/pip" install -q onnxruntime numpy
+fi
+export HWGQ_ONNX_PYTHON="$PWD/$ONNX_VENV/bin/python"
+
 echo "== Release build =="
 BUILD_DIR=build bash scripts/build.sh
 # The Release pass also runs the long tests (the authors' largest ImageNet nets built and

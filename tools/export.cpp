@@ -25,6 +25,9 @@ DEFINE_string(transform_from, "",
 DEFINE_int32(verify, 0,
              "export from a train_val: compare float and packed predictions on this many TEST batches "
              "(-1: one pass over the data source)");
+DEFINE_string(format, "packed",
+              "export: packed (the HWGQPACK file of docs/packed_model.md) or onnx (a standard ONNX model, "
+              "docs/onnx.md)");
 
 namespace hwgq::cli {
 
@@ -85,6 +88,8 @@ int64_t data_source_size(const Net& net) {
 }  // namespace
 
 int export_model(const std::vector<std::string>& args) {
+  if (FLAGS_format == "onnx") return export_onnx_model(args);
+  HWGQ_REQUIRE(FLAGS_format == "packed", "--format must be packed or onnx, not \"" << FLAGS_format << "\"");
   HWGQ_REQUIRE(args.empty(), "export takes no positional arguments (got \"" << args.front() << "\")");
   HWGQ_REQUIRE(!FLAGS_model.empty(), "export needs --model=path/to/deploy.prototxt");
   HWGQ_REQUIRE(!FLAGS_weights.empty(), "export needs --weights=path/to/trained.caffemodel");
