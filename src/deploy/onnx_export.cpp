@@ -315,7 +315,12 @@ void OnnxGraphWriter::quant(int i) {
       node(i, "Clip", {x, scalar(i, "min", -1.f), scalar(i, "max", 1.f)}, {out(i)});
       return;
     case QuantLayer::Forward::kRelu:
-      set_attr(node(i, "LeakyRelu", {x}, {out(i)}), "alpha", negative_slope);
+      // LeakyRelu with alpha 0 would give 0 * -inf = NaN where hwgq gives 0.
+      if (negative_slope == 0.f) {
+        node(i, "Relu", {x}, {out(i)});
+      } else {
+        set_attr(node(i, "LeakyRelu", {x}, {out(i)}), "alpha", negative_slope);
+      }
       return;
   }
 }

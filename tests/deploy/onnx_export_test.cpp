@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
+#include <cmath>
 #include <random>
 #include <set>
 #include <sstream>
@@ -271,6 +273,36 @@ TEST(OnnxExport, AuthorsAlexNetHwgq) { check_reference_deploy("imagenet/alex-hwg
 TEST(OnnxExport, AuthorsResNet18Hwgq) { check_reference_deploy("imagenet/res18-hwgq-3ne-clip-poly-320k/deploy.prototxt"); }
 TEST(OnnxExport, AuthorsGoogLeNetHwgq) {
   check_reference_deploy("imagenet/google-hwgq-3ne-clip-poly-320k/deploy.prototxt");
+}
+
+// Quant on values exactly at its cuts and their float neighbours: a tie stays in the lower
+// cell (Greater, not GreaterOrEqual), -0, the smallest denormal, +-inf and NaN as hwgq.
+TEST(OnnxExport, QuantBoundariesAreExact) {
+  SKIP_WITHOUT_ONNXRUNTIME();
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> x{-1.f, -0.f, 0.f, std::numeric_limits<float>::denorm_min(), inf, -inf,
+                       std::numeric_limits<float>::quiet_NaN()};
+  for (float cut : {0.75f, 1.25f}) {
+    for (float v : {std::nextafter(cut, 0.f), cut, std::nextafter(cut, 2.f)}) x.push_back(v);
+  }
+  for (const char* func : {"hwgq", "sign", "hard_tanh", "relu"}) {
+    Net net(test::net_from_text(std::string(R"(
+      layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 1 dim: )") +
+                                std::to_string(x.size()) + R"( } } }
+      layer { name: "qt" type: "Quant" bottom: "data" top: "qt"
+              quant_param { forward_func: ")" + func + R"(" centers: 0.5 centers: 1.0 centers: 1.5 } })"),
+            TEST);
+    std::copy(x.begin(), x.end(), net.input_blobs()[0]->mutable_cpu_data());
+    net.forward();
+    test::TempDir dir;
+    std::string bytes;
+    ASSERT_TRUE(export_onnx(net).SerializeToString(&bytes));
+    write_file_atomic(dir.file("quant.onnx"), bytes);
+    Manifest manifest(dir);
+    manifest.add("feed", "data", *net.input_blobs()[0]);
+    manifest.add("quant", "qt", *net.output_blobs()[0]);
+    std::cout << func << ": " << run_checker(dir.file("quant.onnx"), manifest.write());
+  }
 }
 
 // LeNet-HWGQ trained briefly on Fashion-MNIST with `hwgq train`, exported with the CLI
