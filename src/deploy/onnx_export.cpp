@@ -46,9 +46,7 @@ class OnnxGraphWriter {
   std::string out(int layer, int k = 0);
   void emit_layer(int i);
   // A fresh name for an intermediate value of the layer.
-  std::string temp(int layer, const std::string& what) {
-    return unique(net_.layer_names()[layer] + "/" + what);
-  }
+  std::string temp(int layer, const std::string& what) { return unique(net_.layer_names()[layer] + "/" + what); }
   std::string unique(const std::string& base) {
     std::string name = base;
     for (int n = 1; used_.count(name) > 0; ++n) name = base + "_" + std::to_string(n);
@@ -104,7 +102,8 @@ std::string OnnxGraphWriter::out(int layer, int k) {
   const int blob = net_.top_ids(layer)[k];
   const std::string& blob_name = net_.blob_names()[blob];
   // The first value of a blob keeps its name; later (in-place) ones are named after the layer.
-  const std::string name = used_.count(blob_name) ? unique(blob_name + "/" + net_.layer_names()[layer]) : unique(blob_name);
+  const std::string name =
+      used_.count(blob_name) ? unique(blob_name + "/" + net_.layer_names()[layer]) : unique(blob_name);
   written_[blob] = name;
   return name;
 }
@@ -188,7 +187,8 @@ void OnnxGraphWriter::cut_tops(int i) {
 void OnnxGraphWriter::write_outputs(bool dynamic_batch) {
   const auto& names = net_.output_blob_names();
   for (size_t k = 0; k < names.size(); ++k) {
-    const int blob = std::find(net_.blob_names().begin(), net_.blob_names().end(), names[k]) - net_.blob_names().begin();
+    const int blob =
+        std::find(net_.blob_names().begin(), net_.blob_names().end(), names[k]) - net_.blob_names().begin();
     set_value_info(graph_->add_output(), current_.at(blob), net_.output_blobs()[k]->shape(), dynamic_batch);
   }
 }
@@ -201,7 +201,7 @@ void OnnxGraphWriter::convolution(int i) {
   const Blob* weights = layer.blobs()[0].get();
   if (auto* binary = dynamic_cast<BinaryConvolutionLayer*>(&layer)) weights = &binary->binarized_weights();
   std::vector<std::string> inputs{in(i), constant(i, "W", dims_of(weights->shape()),
-                                                   {weights->cpu_data(), weights->cpu_data() + weights->count()})};
+                                                  {weights->cpu_data(), weights->cpu_data() + weights->count()})};
   if (p.bias_term() && layer.blobs().size() > 1) {
     const Blob& b = *layer.blobs()[1];
     inputs.push_back(constant(i, "B", {b.count()}, {b.cpu_data(), b.cpu_data() + b.count()}));
@@ -222,8 +222,8 @@ void OnnxGraphWriter::inner_product(int i) {
   const int axis = net_.bottom_vecs(i)[0]->canonical_axis(p.axis());
   const std::string flat = temp(i, "flat");
   set_attr(node(i, "Flatten", {in(i)}, {flat}), "axis", static_cast<int64_t>(axis));
-  std::vector<std::string> inputs{flat, constant(i, "W", dims_of(weights->shape()),
-                                                 {weights->cpu_data(), weights->cpu_data() + weights->count()})};
+  std::vector<std::string> inputs{
+      flat, constant(i, "W", dims_of(weights->shape()), {weights->cpu_data(), weights->cpu_data() + weights->count()})};
   if (p.bias_term() && layer.blobs().size() > 1) {
     const Blob& b = *layer.blobs()[1];
     inputs.push_back(constant(i, "B", {b.count()}, {b.cpu_data(), b.cpu_data() + b.count()}));
@@ -241,23 +241,20 @@ void OnnxGraphWriter::inner_product(int i) {
 
 void OnnxGraphWriter::batch_norm(int i) {
   auto& layer = dynamic_cast<BatchNormLayer&>(*net_.layers()[i]);
-  const BatchNormParameter& p = layer.layer_param().batch_norm_param();
-  HWGQ_REQUIRE(!p.has_use_global_stats() || p.use_global_stats(),
-               "layer \"" << net_.layer_names()[i] << "\" (BatchNorm) normalises with batch statistics "
-                          << "(use_global_stats: false); only global statistics can be exported");
-  // The layer's own inference arithmetic: (x - mean) * inv_std, inv_std = 1 / sqrt(var + eps).
-  const float factor = layer.blobs()[2]->cpu_data()[0];
-  const float scale = factor == 0.f ? 0.f : 1.f / factor;
-  const int C = layer.blobs()[0]->count();
-  std::vector<float> mean(C), inv_std(C);
-  for (int c = 0; c < C; ++c) {
-    mean[c] = layer.blobs()[0]->cpu_data()[c] * scale;
-    inv_std[c] = 1.f / std::sqrt(layer.blobs()[1]->cpu_data()[c] * scale + p.eps());
-  }
+  HWGQ_REQUIRE(layer.use_global_stats(), "layer \"" << net_.layer_names()[i]
+                                                    << "\" (BatchNorm) normalises with batch statistics "
+                                                    << "(use_global_stats: false); only global statistics can be exported");
+  // (x - mean) * inv_std with the very mean and inv_std forward uses, so that the values are
+  // hwgq's bit for bit.
+  const float* mean = nullptr;
+  const float* inv_std = nullptr;
+  layer.global_normalization_cpu(&mean, &inv_std);
+  const int C = layer.channels();
   const auto dims = channel_dims(C, 1, net_.bottom_vecs(i)[0]->num_axes());
+  const std::string x = in(i);
   const std::string centred = temp(i, "centred");
-  node(i, "Sub", {in(i), constant(i, "mean", dims, mean)}, {centred});
-  node(i, "Mul", {centred, constant(i, "inv_std", dims, inv_std)}, {out(i)});
+  node(i, "Sub", {x, constant(i, "mean", dims, {mean, mean + C})}, {centred});
+  node(i, "Mul", {centred, constant(i, "inv_std", dims, {inv_std, inv_std + C})}, {out(i)});
 }
 
 void OnnxGraphWriter::scale(int i) {
@@ -367,8 +364,9 @@ void OnnxGraphWriter::pooling(int i) {
   NodeProto* n = node(i, max ? "MaxPool" : "AveragePool", {x}, {out(i)});
   set_attr(n, "kernel_shape", std::vector<int64_t>{kh, kw});
   set_attr(n, "strides", std::vector<int64_t>{sh, sw});
-  set_attr(n, "pads", std::vector<int64_t>{start_h, start_w, end_pad(size_h - start_h, OH, kh, sh, start_h),
-                                           end_pad(size_w - start_w, OW, kw, sw, start_w)});
+  set_attr(n, "pads",
+           std::vector<int64_t>{start_h, start_w, end_pad(size_h - start_h, OH, kh, sh, start_h),
+                                end_pad(size_w - start_w, OW, kw, sw, start_w)});
   if (!max) set_attr(n, "count_include_pad", int64_t{0});
 }
 
@@ -385,7 +383,9 @@ void OnnxGraphWriter::eltwise(int i) {
     }
     terms.push_back(x);
   }
-  const char* op = p.operation() == EltwiseParameter::SUM ? "Sum" : p.operation() == EltwiseParameter::PROD ? "Mul" : "Max";
+  const char* op = p.operation() == EltwiseParameter::SUM    ? "Sum"
+                   : p.operation() == EltwiseParameter::PROD ? "Mul"
+                                                             : "Max";
   if (std::string(op) == "Mul") {
     // Mul is binary: left to right, as Caffe multiplies.
     std::string y = terms[0];
@@ -413,10 +413,10 @@ void OnnxGraphWriter::lrn(int i) {
 
 void OnnxGraphWriter::reshape_to_top(int i) {
   const std::vector<int>& top_shape = net_.top_vecs(i)[0]->shape();
-  HWGQ_REQUIRE(!top_shape.empty() && net_.bottom_vecs(i)[0]->num_axes() > 0 &&
-                   top_shape[0] == net_.bottom_vecs(i)[0]->shape(0),
-               "layer \"" << net_.layer_names()[i] << "\" (" << net_.layers()[i]->type()
-                          << ") changes the batch axis, which the ONNX export does not support");
+  HWGQ_REQUIRE(
+      !top_shape.empty() && net_.bottom_vecs(i)[0]->num_axes() > 0 && top_shape[0] == net_.bottom_vecs(i)[0]->shape(0),
+      "layer \"" << net_.layer_names()[i] << "\" (" << net_.layers()[i]->type()
+                 << ") changes the batch axis, which the ONNX export does not support");
   std::vector<int64_t> shape{-1};
   for (size_t a = 1; a < top_shape.size(); ++a) shape.push_back(top_shape[a]);
   node(i, "Reshape", {in(i), int_constant(i, "shape", shape)}, {out(i)});

@@ -7,12 +7,12 @@
 // the free-running LeNet check shows the whole graph as users run it.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <limits>
-#include <cmath>
 #include <random>
 #include <set>
 #include <sstream>
@@ -35,8 +35,8 @@ std::string onnx_python() {
   return std::filesystem::exists(venv) ? venv.string() : "";
 }
 
-#define SKIP_WITHOUT_ONNXRUNTIME()                                                                      \
-  if (onnx_python().empty())                                                                             \
+#define SKIP_WITHOUT_ONNXRUNTIME()                                                                        \
+  if (onnx_python().empty())                                                                              \
   GTEST_SKIP() << "no Python with onnxruntime: set HWGQ_ONNX_PYTHON or run scripts/test.sh, which makes " \
                   "<build>/venv-onnx"
 
@@ -110,7 +110,9 @@ std::string check_cut_export(Net& net, const std::string& label) {
 
   Manifest manifest(dir);
   const auto& graph = model.graph();
-  for (size_t k = 0; k < net.input_blobs().size(); ++k) manifest.add("feed", graph.input(k).name(), *net.input_blobs()[k]);
+  for (size_t k = 0; k < net.input_blobs().size(); ++k) {
+    manifest.add("feed", graph.input(k).name(), *net.input_blobs()[k]);
+  }
   // Cut values appear in the graph, as inputs (".fed") and outputs, in layer order.
   int cut = 0;
   for (int i = 0; i < static_cast<int>(net.layers().size()); ++i) {
@@ -217,7 +219,8 @@ TEST(OnnxExport, EveryLayerKindMatchesOnnxruntime) {
     layer { name: "sc" type: "Scale" bottom: "bconv" top: "sc" scale_param { bias_term: true } }
     layer { name: "ave" type: "Pooling" bottom: "conv" top: "ave"
             pooling_param { pool: AVE kernel_size: 3 stride: 2 pad: 1 } }
-    layer { name: "max" type: "Pooling" bottom: "sc" top: "max" pooling_param { pool: MAX kernel_size: 3 stride: 2 pad: 1 } }
+    layer { name: "max" type: "Pooling" bottom: "sc" top: "max"
+            pooling_param { pool: MAX kernel_size: 3 stride: 2 pad: 1 } }
     layer { name: "lrn" type: "LRN" bottom: "ave" top: "lrn" lrn_param { local_size: 3 alpha: 0.5 beta: 0.75 k: 2 } }
     layer { name: "sum" type: "Eltwise" bottom: "lrn" bottom: "max" top: "sum"
             eltwise_param { operation: SUM coeff: 0.5 coeff: -2 } }
@@ -269,8 +272,12 @@ void check_reference_deploy(const std::string& file) {
   EXPECT_NE(output.find("levels 4"), std::string::npos) << "Quant outputs should use 0 and all three levels";
 }
 
-TEST(OnnxExport, AuthorsAlexNetHwgq) { check_reference_deploy("imagenet/alex-hwgq-3ne-clip-poly-320k/deploy.prototxt"); }
-TEST(OnnxExport, AuthorsResNet18Hwgq) { check_reference_deploy("imagenet/res18-hwgq-3ne-clip-poly-320k/deploy.prototxt"); }
+TEST(OnnxExport, AuthorsAlexNetHwgq) {
+  check_reference_deploy("imagenet/alex-hwgq-3ne-clip-poly-320k/deploy.prototxt");
+}
+TEST(OnnxExport, AuthorsResNet18Hwgq) {
+  check_reference_deploy("imagenet/res18-hwgq-3ne-clip-poly-320k/deploy.prototxt");
+}
 TEST(OnnxExport, AuthorsGoogLeNetHwgq) {
   check_reference_deploy("imagenet/google-hwgq-3ne-clip-poly-320k/deploy.prototxt");
 }
@@ -280,8 +287,8 @@ TEST(OnnxExport, AuthorsGoogLeNetHwgq) {
 TEST(OnnxExport, QuantBoundariesAreExact) {
   SKIP_WITHOUT_ONNXRUNTIME();
   const float inf = std::numeric_limits<float>::infinity();
-  std::vector<float> x{-1.f, -0.f, 0.f, std::numeric_limits<float>::denorm_min(), inf, -inf,
-                       std::numeric_limits<float>::quiet_NaN()};
+  std::vector<float> x{
+      -1.f, -0.f, 0.f, std::numeric_limits<float>::denorm_min(), inf, -inf, std::numeric_limits<float>::quiet_NaN()};
   for (float cut : {0.75f, 1.25f}) {
     for (float v : {std::nextafter(cut, 0.f), cut, std::nextafter(cut, 2.f)}) x.push_back(v);
   }
@@ -290,7 +297,8 @@ TEST(OnnxExport, QuantBoundariesAreExact) {
       layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 1 dim: )") +
                                 std::to_string(x.size()) + R"( } } }
       layer { name: "qt" type: "Quant" bottom: "data" top: "qt"
-              quant_param { forward_func: ")" + func + R"(" centers: 0.5 centers: 1.0 centers: 1.5 } })"),
+              quant_param { forward_func: ")" +
+                                func + R"(" centers: 0.5 centers: 1.0 centers: 1.5 } })"),
             TEST);
     std::copy(x.begin(), x.end(), net.input_blobs()[0]->mutable_cpu_data());
     net.forward();
@@ -312,12 +320,15 @@ TEST(OnnxExport, TrainedLeNetHwgqThroughTheCli) {
   SKIP_WITHOUT_ONNXRUNTIME();
   const std::string data = "/usr/share/datasets/fashion-mnist";
   if (!std::filesystem::exists(data + "/t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "Fashion-MNIST is not at hand";
-  const std::string train_val = std::string(HWGQ_SOURCE_DIR) + "/models/fashion_mnist/lenet-hwgq-clipped/train_val.prototxt";
+  const std::string train_val =
+      std::string(HWGQ_SOURCE_DIR) + "/models/fashion_mnist/lenet-hwgq-clipped/train_val.prototxt";
   test::TempDir dir;
   test::write_text(dir.file("solver.prototxt"), "net: \"" + train_val + "\"\n" +
                                                     "base_lr: 0.01 lr_policy: \"poly\" power: 1 momentum: 0.9\n"
                                                     "weight_decay: 0.0005 max_iter: 200 display: 0\n"
-                                                    "snapshot_prefix: \"" + dir.file("lenet") + "\"\n"
+                                                    "snapshot_prefix: \"" +
+                                                    dir.file("lenet") +
+                                                    "\"\n"
                                                     "solver_mode: CPU random_seed: 1\n");
   const auto trained = test::run_hwgq("train --solver=" + dir.file("solver.prototxt"));
   ASSERT_EQ(trained.exit_code, 0) << trained.output;
