@@ -13,7 +13,7 @@ packages=(
   liblmdb-dev libjpeg62-turbo-dev libpng-dev
   dataset-fashion-mnist
   librsvg2-bin      # rsvg-convert: PNG figures from hwgq plot
-  python3-venv      # the test script's virtual environment (tensorboard for the event-file check)
+  python3-venv      # the test script's virtual environment (TensorBoard, onnxruntime)
 )
 
 missing=()

@@ -14,9 +14,11 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 bash scripts/install_deps.sh
 
 echo "== Python for the interop tests =="
-# TensorBoard's own reader checks the event files hwgq writes (tests/monitor/).
+# TensorBoard's own reader checks the event files hwgq writes (tests/monitor/); onnxruntime
+# runs what `hwgq export --format=onnx` writes (tests/deploy/onnx_export_test.cpp). With
+# HWGQ_REQUIRE_PYTHON_TESTS=1 those tests fail instead of skipping where this Python is missing.
 /usr/bin/python3 -m venv build/test-venv
-build/test-venv/bin/pip install -q --disable-pip-version-check tensorboard
+build/test-venv/bin/pip install -q --disable-pip-version-check tensorboard onnxruntime numpy
 export HWGQ_TEST_PYTHON=$PWD/build/test-venv/bin/python HWGQ_REQUIRE_PYTHON_TESTS=1
 
 echo "== Release build =="

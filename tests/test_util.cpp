@@ -59,6 +59,11 @@ CommandResult run_shell(const std::string& command) {
   return result;
 }
 
+std::string test_python() {
+  const char* python = std::getenv("HWGQ_TEST_PYTHON");
+  return python == nullptr ? "" : python;
+}
+
 CommandResult run_hwgq(const std::string& arguments) {
   return run_shell(std::string("cd ") + HWGQ_SOURCE_DIR + " && " + HWGQ_BINARY_PATH + " " + arguments);
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 
 #include "hwgq/blob.hpp"
@@ -32,6 +33,21 @@ struct CommandResult {
 };
 // Runs a shell command line; stdout and stderr are captured together.
 CommandResult run_shell(const std::string& command);
+// The Python that tests run checks with (tensorboard, onnxruntime, numpy installed):
+// $HWGQ_TEST_PYTHON, or "" when it is unset. scripts/test.sh makes one.
+std::string test_python();
+// Skips the test when there is no test Python, unless HWGQ_REQUIRE_PYTHON_TESTS=1 (as in
+// scripts/test.sh), where a missing one fails it.
+#define HWGQ_SKIP_WITHOUT_TEST_PYTHON()                                                                  \
+  do {                                                                                                   \
+    if (::hwgq::test::test_python().empty()) {                                                           \
+      const char* required = std::getenv("HWGQ_REQUIRE_PYTHON_TESTS");                                  \
+      ASSERT_FALSE(required != nullptr && std::string(required) == "1")                                 \
+          << "HWGQ_REQUIRE_PYTHON_TESTS=1 but HWGQ_TEST_PYTHON is not set";                             \
+      GTEST_SKIP() << "set HWGQ_TEST_PYTHON to a Python with tensorboard, onnxruntime and numpy "       \
+                      "(scripts/test.sh makes build/test-venv)";                                         \
+    }                                                                                                    \
+  } while (0)
 // Runs build/bin/hwgq with the given arguments (a shell-quoted string) from the source root.
 CommandResult run_hwgq(const std::string& arguments);
 

@@ -19,8 +19,11 @@ const std::vector<Command>& command_table() {
       {"binarize", "binarize --model=M --weights=W --output=DIR",
        "export binary layers as plain layers holding alpha * sign(W), checked to give identical outputs",
        binarize},
-      {"export", "export --model=DEPLOY|TRAIN_VAL --weights=W --output=FILE [--transform_from=TRAIN_VAL] [--verify=N]",
-       "write a packed model (sign bits, 2-bit codes) with a size report, checked against the float net",
+      {"export",
+       "export --model=DEPLOY|TRAIN_VAL --weights=W --output=FILE [--format=packed|onnx] [--transform_from=TRAIN_VAL] "
+       "[--verify=N]",
+       "write a packed model (sign bits, 2-bit codes) with a size report, checked against the float net; or, with "
+       "--format=onnx, a standard ONNX model",
        export_model},
       {"infer", "infer --model=FILE --images=FILES|LMDB|IDX [--labels=IDX] [--batch=B] [--top_k=K]",
        "classify images with a packed model: top-k classes per image, top-1/top-5 accuracy where labels are known",

@@ -37,6 +37,8 @@ int convert_imageset(const std::vector<std::string>& args);
 int compute_image_mean(const std::vector<std::string>& args);
 int convert(const std::vector<std::string>& args);
 int export_model(const std::vector<std::string>& args);
+// `hwgq export --format=onnx`: the net as a standard ONNX model (docs/onnx.md).
+int export_onnx_model(const std::vector<std::string>& args);
 int infer(const std::vector<std::string>& args);
 int plot(const std::vector<std::string>& args);
 int summary(const std::vector<std::string>& args);

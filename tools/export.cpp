@@ -85,6 +85,9 @@ int64_t data_source_size(const Net& net) {
 }  // namespace
 
 int export_model(const std::vector<std::string>& args) {
+  if (FLAGS_format == "onnx") return export_onnx_model(args);
+  HWGQ_REQUIRE(FLAGS_format.empty() || FLAGS_format == "packed",
+               "--format must be packed or onnx, not \"" << FLAGS_format << "\"");
   HWGQ_REQUIRE(args.empty(), "export takes no positional arguments (got \"" << args.front() << "\")");
   HWGQ_REQUIRE(!FLAGS_model.empty(), "export needs --model=path/to/deploy.prototxt");
   HWGQ_REQUIRE(!FLAGS_weights.empty(), "export needs --weights=path/to/trained.caffemodel");

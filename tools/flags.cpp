@@ -21,6 +21,9 @@ DEFINE_int32(gpu, -1, "GPU id to run on; -1 runs on the CPU");
 DEFINE_int32(threads, 0, "CPU threads for BLAS and elementwise loops; 0 keeps the library default");
 DEFINE_string(phase, "", "TRAIN or TEST: the net phase (time defaults to TRAIN, test to TEST)");
 DEFINE_string(layer, "", "layer name (quantizer --model mode)");
+DEFINE_string(format, "",
+              "export: packed (default; the HWGQPACK file of docs/packed_model.md) or onnx (a standard ONNX model, "
+              "docs/onnx.md); summary: table (default; aligned columns) or json (for scripts)");
 DEFINE_string(metrics, "auto",
               "train: the metrics file written (JSON lines: iteration, lr, train and test outputs, images/s, wall "
               "time); auto = <snapshot_prefix>_metrics.jsonl next to the snapshots, none = no file. plot: the "

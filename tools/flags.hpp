@@ -16,6 +16,7 @@ DECLARE_int32(threads);
 DECLARE_string(phase);
 DECLARE_string(layer);
 DECLARE_string(metrics);
+DECLARE_string(format);
 
 #include <string>
 #include <vector>

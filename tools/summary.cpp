@@ -8,13 +8,13 @@
 #include "hwgq/analysis/net_summary.hpp"
 #include "hwgq/passes/build_net.hpp"
 
-DEFINE_string(format, "table", "summary: table (aligned columns for reading) or json (for scripts)");
 
 namespace hwgq::cli {
 
 int summary(const std::vector<std::string>& args) {
   HWGQ_REQUIRE(!FLAGS_model.empty(), "summary needs --model=path/to/net.prototxt");
-  HWGQ_REQUIRE(FLAGS_format == "table" || FLAGS_format == "json",
+  const std::string format = FLAGS_format.empty() ? "table" : FLAGS_format;
+  HWGQ_REQUIRE(format == "table" || format == "json",
                "--format must be table or json, got \"" << FLAGS_format << "\"");
   HWGQ_REQUIRE(FLAGS_batch >= 0, "--batch must be positive, got " << FLAGS_batch);
   // The counts come from the graph and its shapes alone; no graph pass runs, so every
@@ -27,7 +27,7 @@ int summary(const std::vector<std::string>& args) {
   options.weights = split_commas(FLAGS_weights);
   const auto net = build_net(FLAGS_model, options);
   const NetSummary summary = summarize_net(*net);
-  std::cout << (FLAGS_format == "json" ? summary.to_json() : summary.to_table());
+  std::cout << (format == "json" ? summary.to_json() : summary.to_table());
   return 0;
 }
 

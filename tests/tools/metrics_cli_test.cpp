@@ -139,15 +139,9 @@ TEST_F(MetricsCli, PlotRejectsBadInput) {
 // run and finds every scalar of its metrics file. scripts/test.sh provides the Python
 // (HWGQ_TEST_PYTHON) and sets HWGQ_REQUIRE_PYTHON_TESTS=1 so that CI cannot skip this.
 TEST(TensorBoardReader, ReadsWhatTrainWrote) {
-  const char* python = std::getenv("HWGQ_TEST_PYTHON");
-  const char* required = std::getenv("HWGQ_REQUIRE_PYTHON_TESTS");
-  if (python == nullptr || *python == '\0') {
-    ASSERT_FALSE(required != nullptr && std::string(required) == "1")
-        << "HWGQ_REQUIRE_PYTHON_TESTS=1 but HWGQ_TEST_PYTHON is not set";
-    GTEST_SKIP() << "set HWGQ_TEST_PYTHON to a Python with the tensorboard package";
-  }
+  HWGQ_SKIP_WITHOUT_TEST_PYTHON();
   test::TempDir dir;
-  const auto result = test::run_shell(std::string(python) + " " + HWGQ_SOURCE_DIR +
+  const auto result = test::run_shell(test::test_python() + " " + HWGQ_SOURCE_DIR +
                                       "/tests/monitor/tensorboard_reader_check.py " + HWGQ_BINARY_PATH + " " +
                                       dir.path());
   EXPECT_EQ(result.exit_code, 0) << result.output;
