@@ -12,6 +12,7 @@ packages=(
   zlib1g-dev
   liblmdb-dev libjpeg62-turbo-dev libpng-dev
   dataset-fashion-mnist
+  python3-dev python3-venv python3-numpy
 )
 
 missing=()

@@ -14,12 +14,17 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 bash scripts/install_deps.sh
 
 echo "== Release build =="
-BUILD_DIR=build bash scripts/build.sh
+# With the Python module, built against the venv that scripts/test_python.sh installs into.
+bash scripts/python_venv.sh build/python-venv
+BUILD_DIR=build bash scripts/build.sh -DHWGQ_PYTHON=ON -DPython_EXECUTABLE="$PWD/build/python-venv/bin/python" \
+  -Dpybind11_DIR="$(build/python-venv/bin/python -m pybind11 --cmakedir)"
 # The Release pass also runs the long tests (the authors' largest ImageNet nets built and
 # trained for 2 iterations); the sanitizer pass leaves them out for time.
 (cd build && HWGQ_LONG_TESTS=1 ctest --output-on-failure -j"$JOBS")
 # The installed package: a project outside the tree finds hwgq::hwgq and runs a net.
 BUILD_DIR=build bash scripts/test_install.sh
+# The Python package: pip install . (reusing build/) and the pytest suite.
+BUILD_DIR=build bash scripts/test_python.sh
 
 if [ "${HWGQ_SKIP_SANITIZE:-0}" != "1" ]; then
   echo "== AddressSanitizer + UndefinedBehaviorSanitizer build =="
