@@ -7,5 +7,4 @@ set -euo pipefail
 VENV=${1:?usage: scripts/python_venv.sh FOLDER}
 rm -rf "$VENV"
 /usr/bin/python3 -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.10" numpy pytest

@@ -17,7 +17,7 @@ if [ "${REUSE_BUILD_DIR:-1}" = "1" ]; then
   # The directory keeps its generator and cached options; its tests stay configured.
   generator=$(sed -n 's/^CMAKE_GENERATOR:INTERNAL=//p' "$BUILD_DIR/CMakeCache.txt")
   CMAKE_GENERATOR="$generator" "$PY" -m pip install -q --no-build-isolation \
-    -C build-dir="$BUILD_DIR" -C cmake.define.HWGQ_BUILD_TESTS=ON .
+    --config-settings=build-dir="$BUILD_DIR" --config-settings=cmake.define.HWGQ_BUILD_TESTS=ON .
 else
   "$PY" -m pip install -q .
 fi

@@ -43,6 +43,8 @@ def _set_inputs(self, arrays, what):
     reshaped = False
     for name, values in arrays.items():
         values = np.asarray(values, dtype=np.float32)
+        if values.ndim == 0 or values.size == 0:
+            raise ValueError(f"{what} for blob {name!r} is empty (shape {values.shape})")
         blob = blobs[name]
         if what == "data" and values.shape != blob.shape:
             blob.reshape(*values.shape)

@@ -130,6 +130,7 @@ py::dict export_packed(const std::string& model_path, const std::string& weights
 py::array packed_forward(PackedRuntime& runtime, const py::object& input) {
   const auto x = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(input);
   HWGQ_REQUIRE(x, "PackedModel.forward needs an array of numbers");
+  HWGQ_REQUIRE(x.ndim() >= 1 && x.shape(0) > 0, "PackedModel.forward needs a batch of at least one input");
   Blob& blob = runtime.input();
   std::vector<int> shape(x.shape(), x.shape() + x.ndim());
   if (shape != blob.shape()) {

@@ -61,6 +61,8 @@ def test_bad_arguments(tmp_path):
         net.blobs["data"].reshape("a")
     with pytest.raises(ValueError, match="shape"):
         net.backward(ip=np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="empty"):
+        net.forward(data=np.zeros((0, 2)))
 
 
 def test_python_layer_errors(tmp_path):
