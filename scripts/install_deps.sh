@@ -13,7 +13,7 @@ packages=(
   liblmdb-dev libjpeg62-turbo-dev libpng-dev
   dataset-fashion-mnist
   librsvg2-bin      # rsvg-convert: PNG figures from hwgq plot
-  python3-venv      # the test script's virtual environment (TensorBoard, onnxruntime)
+  python3-dev python3-venv python3-numpy   # the Python package and the test script's virtual environment
 )
 
 missing=()

@@ -13,21 +13,27 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 
 bash scripts/install_deps.sh
 
-echo "== Python for the interop tests =="
-# TensorBoard's own reader checks the event files hwgq writes (tests/monitor/); onnxruntime
-# runs what `hwgq export --format=onnx` writes (tests/deploy/onnx_export_test.cpp). With
-# HWGQ_REQUIRE_PYTHON_TESTS=1 those tests fail instead of skipping where this Python is missing.
-/usr/bin/python3 -m venv build/test-venv
-build/test-venv/bin/pip install -q --disable-pip-version-check tensorboard onnxruntime numpy
-export HWGQ_TEST_PYTHON=$PWD/build/test-venv/bin/python HWGQ_REQUIRE_PYTHON_TESTS=1
+echo "== Python: the package's build and tests, and the interop checks =="
+# One virtual environment: scikit-build-core, pybind11, NumPy and pytest for the package
+# (scripts/python_venv.sh); TensorBoard's reader for the event files hwgq writes
+# (tests/monitor/) and onnxruntime for what `hwgq export --format=onnx` writes
+# (tests/deploy/onnx_export_test.cpp). With HWGQ_REQUIRE_PYTHON_TESTS=1 those C++ tests
+# fail instead of skipping where this Python is missing.
+bash scripts/python_venv.sh build/python-venv
+build/python-venv/bin/pip install -q --disable-pip-version-check tensorboard onnxruntime
+export HWGQ_TEST_PYTHON=$PWD/build/python-venv/bin/python HWGQ_REQUIRE_PYTHON_TESTS=1
 
 echo "== Release build =="
-BUILD_DIR=build bash scripts/build.sh
+# With the Python module, built against the venv that scripts/test_python.sh installs into.
+BUILD_DIR=build bash scripts/build.sh -DHWGQ_PYTHON=ON -DPython_EXECUTABLE="$PWD/build/python-venv/bin/python" \
+  -Dpybind11_DIR="$(build/python-venv/bin/python -m pybind11 --cmakedir)"
 # The Release pass also runs the long tests (the authors' largest ImageNet nets built and
 # trained for 2 iterations); the sanitizer pass leaves them out for time.
 (cd build && HWGQ_LONG_TESTS=1 ctest --output-on-failure -j"$JOBS")
 # The installed package: a project outside the tree finds hwgq::hwgq and runs a net.
 BUILD_DIR=build bash scripts/test_install.sh
+# The Python package: pip install . (reusing build/) and the pytest suite.
+BUILD_DIR=build bash scripts/test_python.sh
 
 if [ "${HWGQ_SKIP_SANITIZE:-0}" != "1" ]; then
   echo "== AddressSanitizer + UndefinedBehaviorSanitizer build =="

@@ -405,6 +405,9 @@ Layer* Net::layer_by_name(const std::string& name) const {
 }
 
 float Net::forward_from_to(int start, int end) {
+  const int n = static_cast<int>(layers_.size());
+  HWGQ_REQUIRE(0 <= start && start <= end && end <= n,
+               "forward from layer " << start << " to " << end << " is not a range of the " << n << " layers");
   float loss = 0;
   for (int i = start; i < end; ++i) loss += layers_[i]->forward(bottoms_[i], tops_[i]);
   return loss;
@@ -416,6 +419,15 @@ void Net::backward(const std::function<void(int layer)>& after_layer) {
   for (int i = static_cast<int>(layers_.size()) - 1; i >= 0; --i) {
     if (layer_needs_backward_[i]) layers_[i]->backward(tops_[i], bottom_need_backward_[i], bottoms_[i]);
     if (after_layer) after_layer(i);
+  }
+}
+
+void Net::backward_from_to(int start, int end) {
+  const int n = static_cast<int>(layers_.size());
+  HWGQ_REQUIRE(0 <= end && end <= start && start < n,
+               "backward from layer " << start << " down to " << end << " is not a range of the " << n << " layers");
+  for (int i = start; i >= end; --i) {
+    if (layer_needs_backward_[i]) layers_[i]->backward(tops_[i], bottom_need_backward_[i], bottoms_[i]);
   }
 }
 

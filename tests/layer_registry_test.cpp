@@ -2,6 +2,7 @@
 // reports that type, is documented in docs/layers.md and has its own test file.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -71,16 +72,21 @@ TEST(LayerRegistry, EveryTypeCreatesALayerOfThatType) {
   }
 }
 
+// The table's types: types registered at run time (the Python layer) are documented and
+// tested where they are built.
 TEST(LayerRegistry, EveryTypeIsDocumented) {
   const std::set<std::string> documented = documented_types();
   ASSERT_FALSE(documented.empty());
-  for (const std::string& type : known_layer_types()) {
+  EXPECT_TRUE(documented.count("Python")) << "docs/layers.md has no table row for `Python`";
+  for (const LayerEntry& entry : layer_table()) {
+    const std::string type = entry.type;
     EXPECT_TRUE(documented.count(type)) << "docs/layers.md has no table row for `" << type << "`";
   }
 }
 
 TEST(LayerRegistry, EveryTypeHasATestFile) {
-  for (const std::string& type : known_layer_types()) {
+  for (const LayerEntry& entry : layer_table()) {
+    const std::string type = entry.type;
     const std::string path = kSourceDir + "/tests/layers/" + snake_case(type) + "_layer_test.cpp";
     EXPECT_TRUE(std::filesystem::is_regular_file(path)) << type << " has no test file " << path;
   }
@@ -97,6 +103,48 @@ TEST(LayerRegistry, UnknownTypeListsTheKnownOnes) {
     const std::string message = error.what();
     EXPECT_NE(message.find("\"NoSuchLayer\""), std::string::npos) << message;
     EXPECT_NE(message.find("Convolution"), std::string::npos) << message;
+  }
+}
+
+// A layer type added at run time, as the Python module adds "Python".
+class RegisteredForTestLayer : public TypedLayer<RegisteredForTestLayer> {
+ public:
+  static constexpr const char* kType = "RegisteredForTest";
+  using TypedLayer::TypedLayer;
+  void reshape(const BlobVec&, const BlobVec&) override {}
+
+ protected:
+  void forward_cpu(const BlobVec&, const BlobVec&) override {}
+  void backward_cpu(const BlobVec&, const std::vector<bool>&, const BlobVec&) override {}
+};
+
+std::unique_ptr<Layer> make_other(const LayerParameter& param) {
+  return std::make_unique<RegisteredForTestLayer>(param);
+}
+
+TEST(LayerRegistry, RegisteredTypesAreCreatedAndListed) {
+  register_layer_type(layer_entry<RegisteredForTestLayer>());
+  register_layer_type(layer_entry<RegisteredForTestLayer>());  // the same entry again: no-op
+  LayerParameter param;
+  param.set_name("probe");
+  param.set_type("RegisteredForTest");
+  EXPECT_STREQ(create_layer(param)->type(), "RegisteredForTest");
+  const std::vector<std::string> known = known_layer_types();
+  EXPECT_EQ(std::count(known.begin(), known.end(), "RegisteredForTest"), 1);
+  // Another factory under a taken name, or a table type, is refused.
+  EXPECT_THROW(register_layer_type({"RegisteredForTest", make_other}), Error);
+  EXPECT_THROW(register_layer_type({"Convolution", make_other}), Error);
+}
+
+TEST(LayerRegistry, PythonWithoutThePythonPartSaysWhereItComesFrom) {
+  LayerParameter param;
+  param.set_name("py");
+  param.set_type("Python");
+  try {
+    create_layer(param);
+    FAIL() << "expected hwgq::Error";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("HWGQ_PYTHON"), std::string::npos) << error.what();
   }
 }
 

@@ -10,6 +10,9 @@
 #include "flags.hpp"
 #include "hwgq/common.hpp"
 #include "hwgq/util/thread_wait_policy.hpp"
+#ifdef HWGQ_WITH_PYTHON
+#include "python_layer.hpp"
+#endif
 
 namespace {
 
@@ -39,6 +42,10 @@ int main(int argc, char** argv) {
                           (gflags::GetCommandLineOption("helpshort", &help) && help == "true");
   if (!help_asked) gflags::HandleCommandLineHelpFlags();  // --version and the like
   google::InitGoogleLogging(argv[0]);
+#ifdef HWGQ_WITH_PYTHON
+  // Only the type is registered here; the interpreter starts with the first Python layer.
+  hwgq::python::register_python_layer();
+#endif
 
   if (help_asked) {
     for (const auto& command : hwgq::cli::command_table()) {

@@ -52,6 +52,11 @@ class Blob {
   const float* gpu_diff() const;
   float* mutable_gpu_diff();
 
+  // The buffers themselves, for holders that must keep them alive beyond a reshape that
+  // reallocates (the Python module's NumPy views).
+  const std::shared_ptr<SyncedMemory>& data_memory() const { return data_; }
+  const std::shared_ptr<SyncedMemory>& diff_memory() const { return diff_; }
+
   // Makes this blob use another blob's buffer (same count required): in-place views,
   // parameter sharing.
   void share_data(const Blob& other);

@@ -26,14 +26,20 @@ class Net {
   Net(const NetParameter& param, Phase phase, const std::string& origin = "net");
   // Reads a prototxt file.
   Net(const std::string& prototxt_path, Phase phase);
+  // Layers hold raw pointers into the net's blobs: a copy would share them.
+  Net(const Net&) = delete;
+  Net& operator=(const Net&) = delete;
 
   // Runs every layer forward; returns the total weighted loss.
   float forward();
+  // Layers [start, end); a range outside the net raises hwgq::Error.
   float forward_from_to(int start, int end);
   // Runs backward through every layer that needs it, from the last layer to the first.
   // after_layer(i), when given, is called for every layer i in that order once its
   // backward is done (or skipped, for a layer that needs none).
   void backward(const std::function<void(int layer)>& after_layer = nullptr);
+  // Backward through layers start, start-1, ..., end (both included; start >= end).
+  void backward_from_to(int start, int end);
   float forward_backward() {
     const float loss = forward();
     backward();

@@ -17,7 +17,8 @@
 namespace hwgq {
 
 // The spin count hwgq gives GNU OpenMP's GOMP_SPINCOUNT when the user set neither
-// OMP_WAIT_POLICY nor GOMP_SPINCOUNT.
+// OMP_WAIT_POLICY nor GOMP_SPINCOUNT. The Python package sets the same before it loads the
+// library (python/hwgq/__init__.py; tests/python/test_thread_wait.py checks they agree).
 constexpr long kDefaultOpenMpSpinCount = 1000;
 
 // The environment variable and value to set, or an empty name where the user's own
