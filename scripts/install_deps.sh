@@ -12,6 +12,7 @@ packages=(
   zlib1g-dev
   liblmdb-dev libjpeg62-turbo-dev libpng-dev
   dataset-fashion-mnist
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()

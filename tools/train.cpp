@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "data_parallel.hpp"
 #include "flags.hpp"
 #include "hwgq/solver.hpp"
 #include "hwgq/util/device_memory.hpp"
@@ -75,7 +76,30 @@ class SignalHandlers {
 
 }  // namespace
 
+namespace {
+
+int train_replica(DataParallelRun& run);
+
+}  // namespace
+
 int train(const std::vector<std::string>& args) {
+  DataParallelRun run;
+  if (!run.active()) return train_replica(run);
+  // One rank's error would leave the others waiting in the next allreduce: it ends the job.
+  try {
+    const int status = train_replica(run);
+    run.log_reduction_stats();
+    return status;
+  } catch (const Error& error) {
+    run.fail("train", error.what());
+  } catch (const std::bad_alloc&) {
+    run.fail("train", "out of memory");
+  }
+}
+
+namespace {
+
+int train_replica(DataParallelRun& run) {
   HWGQ_REQUIRE(!FLAGS_solver.empty(), "train needs --solver=path/to/solver.prototxt");
   HWGQ_REQUIRE(FLAGS_weights.empty() || FLAGS_snapshot.empty(),
                "give either --weights (fine-tune) or --snapshot (resume), not both");
@@ -90,20 +114,37 @@ int train(const std::vector<std::string>& args) {
       LOG(WARNING) << FLAGS_solver << " asks for solver_mode GPU, but no GPU is available; training on the CPU";
     }
   }
+  if (FLAGS_gpu >= 0) FLAGS_gpu = run.local_gpu(FLAGS_gpu);
   apply_device_flags();
   LOG(INFO) << "Training on " << (FLAGS_gpu >= 0 ? "GPU " + std::to_string(FLAGS_gpu) : std::string("the CPU"));
+  run.agree_on_seed(&param);
 
   auto solver = create_solver(param, FLAGS_solver);
   for (const auto& weights : split_commas(FLAGS_weights)) {
     LOG(INFO) << "Fine-tuning from " << weights;
     solver->net().copy_trained_layers_from(weights);
   }
-  solver->set_stop_request([] { return stop_requested.load(); });
-  solver->set_snapshot_request([] { return snapshot_requested.exchange(false); });
   solver->set_debug_nonfinite(FLAGS_debug_nonfinite);
   const SignalHandlers handlers;
-  solver->solve(FLAGS_snapshot);
+  if (!run.active()) {
+    solver->set_stop_request([] { return stop_requested.load(); });
+    solver->set_snapshot_request([] { return snapshot_requested.exchange(false); });
+    solver->solve(FLAGS_snapshot);
+    return 0;
+  }
+  run.attach(
+      solver.get(), [] { return stop_requested.load(); }, [] { return snapshot_requested.exchange(false); });
+  // Every rank reads the same .solverstate (iteration, learning-rate step, data
+  // positions); weights and history then come from rank 0, so the ranks start equal.
+  if (!FLAGS_snapshot.empty()) {
+    LOG(INFO) << "Restoring previous solver status from " << FLAGS_snapshot;
+    solver->restore(FLAGS_snapshot);
+    run.after_restore(solver.get());
+  }
+  solver->solve();
   return 0;
 }
+
+}  // namespace
 
 }  // namespace hwgq::cli
