@@ -23,9 +23,11 @@ MpiGradientReducer::MpiGradientReducer(const MpiWorld& world, Solver* solver, in
 }
 
 void MpiGradientReducer::start(Bucket* bucket) {
-  CHECK_LE(bucket->values.size(), static_cast<size_t>(std::numeric_limits<int>::max()));
-  MPI_Iallreduce(MPI_IN_PLACE, bucket->values.data(), static_cast<int>(bucket->values.size()), MPI_FLOAT, MPI_SUM,
-                 MPI_COMM_WORLD, &bucket->request);
+  float* values = bucket->in_place ? bucket->in_place : bucket->values.data();
+  const int64_t count = bucket->in_place ? bucket->in_place_count : static_cast<int64_t>(bucket->values.size());
+  CHECK_LE(count, static_cast<int64_t>(std::numeric_limits<int>::max()));
+  MPI_Iallreduce(MPI_IN_PLACE, values, static_cast<int>(count), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
+                 &bucket->request);
   bucket->in_flight = true;
 }
 
@@ -40,12 +42,27 @@ void MpiGradientReducer::on_gradient_ready(int param_id) {
   if (first_start_ < 0) first_start_ = now_seconds();
   const Blob& param = *solver_->net().learnable_params()[param_id];
   if (open_ == buckets_.size()) buckets_.emplace_back();
-  Bucket& bucket = buckets_[open_];
+  Bucket* bucket = &buckets_[open_];
+  if (param.count() >= bucket_floats_) {
+    // A bucket of its own: close the one being filled (if any) and reduce in place.
+    if (!bucket->params.empty()) {
+      if (overlap_) start(bucket);
+      if (++open_ == buckets_.size()) buckets_.emplace_back();
+      bucket = &buckets_[open_];
+    }
+    bucket->in_place = solver_->net().learnable_params()[param_id]->mutable_cpu_diff();
+    bucket->in_place_count = param.count();
+    bucket->params.push_back(param_id);
+    if (overlap_) start(bucket);
+    ++open_;
+    if (overlap_) progress();
+    return;
+  }
   const float* diff = param.cpu_diff();
-  bucket.values.insert(bucket.values.end(), diff, diff + param.count());
-  bucket.params.push_back(param_id);
-  if (static_cast<int64_t>(bucket.values.size()) >= bucket_floats_) {
-    if (overlap_) start(&bucket);
+  bucket->values.insert(bucket->values.end(), diff, diff + param.count());
+  bucket->params.push_back(param_id);
+  if (static_cast<int64_t>(bucket->values.size()) >= bucket_floats_) {
+    if (overlap_) start(bucket);
     ++open_;
   }
   if (overlap_) progress();
@@ -57,7 +74,7 @@ void MpiGradientReducer::on_gradients_ready() {
   int64_t floats = 0;
   for (size_t i = 0; i < open_; ++i) {
     if (!buckets_[i].in_flight) start(&buckets_[i]);
-    floats += static_cast<int64_t>(buckets_[i].values.size());
+    floats += buckets_[i].in_place ? buckets_[i].in_place_count : static_cast<int64_t>(buckets_[i].values.size());
   }
   for (size_t i = 0; i < open_; ++i) world_.wait(&buckets_[i].request, "the gradient allreduce");
   const double done = now_seconds();
@@ -66,15 +83,21 @@ void MpiGradientReducer::on_gradients_ready() {
   const auto& params = solver_->net().learnable_params();
   for (size_t i = 0; i < open_; ++i) {
     Bucket& bucket = buckets_[i];
-    const float* value = bucket.values.data();
-    for (int id : bucket.params) {
-      Blob* param = params[id];
-      float* diff = param->mutable_cpu_diff();
-      for (int k = 0; k < param->count(); ++k) diff[k] = value[k] * scale;
-      value += param->count();
+    if (bucket.in_place) {
+      for (int64_t k = 0; k < bucket.in_place_count; ++k) bucket.in_place[k] *= scale;
+    } else {
+      const float* value = bucket.values.data();
+      for (int id : bucket.params) {
+        Blob* param = params[id];
+        float* diff = param->mutable_cpu_diff();
+        for (int k = 0; k < param->count(); ++k) diff[k] = value[k] * scale;
+        value += param->count();
+      }
     }
     bucket.values.clear();
     bucket.params.clear();
+    bucket.in_place = nullptr;
+    bucket.in_place_count = 0;
     bucket.in_flight = false;
   }
   ++stats_.iterations;

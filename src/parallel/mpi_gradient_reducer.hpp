@@ -1,6 +1,7 @@
 // Averages the gradients of a data-parallel run over the ranks with MPI, overlapped with
 // backward: parameters are packed into buckets of about `bucket_bytes` in the order their
-// gradients become final (last layer first), and each full bucket's MPI_Iallreduce starts
+// gradients become final (last layer first; a parameter of a bucket's size or more is a
+// bucket of its own, reduced in place), and each full bucket's MPI_Iallreduce starts
 // at once while backward goes on through the earlier layers. MPI makes progress only
 // inside MPI calls, so every gradient-ready callback also tests the reductions in flight.
 // Just before the update the last (partial) bucket is reduced, every bucket is waited
@@ -40,6 +41,10 @@ class MpiGradientReducer {
  private:
   struct Bucket {
     std::vector<float> values;
+    // A parameter at least as large as a bucket is reduced in place, in its own gradient
+    // buffer, instead of being copied into `values` and back.
+    float* in_place = nullptr;
+    int64_t in_place_count = 0;
     std::vector<int> params;  // ids, in packing order
     MPI_Request request = MPI_REQUEST_NULL;
     bool in_flight = false;
