@@ -26,6 +26,16 @@ DEFINE_bool(overlap_allreduce, true,
 
 namespace hwgq::cli {
 
+namespace {
+
+void validate_parallel_flags() {
+  HWGQ_REQUIRE(FLAGS_collective_timeout >= 0,
+               "--collective_timeout must not be negative (0 waits for ever), got " << FLAGS_collective_timeout);
+  HWGQ_REQUIRE(FLAGS_gradient_bucket_mb > 0, "--gradient_bucket_mb must be positive, got " << FLAGS_gradient_bucket_mb);
+}
+
+}  // namespace
+
 #ifdef HWGQ_WITH_MPI
 
 struct DataParallelRun::Mpi {
@@ -42,8 +52,8 @@ struct DataParallelRun::Mpi {
 };
 
 DataParallelRun::DataParallelRun() {
+  validate_parallel_flags();
   if (!parallel::launched_by_mpi()) return;
-  HWGQ_REQUIRE(FLAGS_gradient_bucket_mb > 0, "--gradient_bucket_mb must be positive, got " << FLAGS_gradient_bucket_mb);
   mpi_ = std::make_unique<Mpi>(FLAGS_collective_timeout);
   rank_ = mpi_->world.rank();
   size_ = mpi_->world.size();
@@ -134,6 +144,7 @@ int launcher_size() {
 }  // namespace
 
 DataParallelRun::DataParallelRun() {
+  validate_parallel_flags();
   HWGQ_REQUIRE(launcher_size() <= 1, "started as one of " << launcher_size()
                                                          << " processes, but this hwgq was built without MPI "
                                                             "(install libopenmpi-dev and rebuild)");

@@ -100,5 +100,16 @@ TEST(DataParallelCliTest, NeedsAnMpiBuild) { GTEST_SKIP() << "built without MPI 
 
 #endif
 
+// Checked in every build, launched or not.
+TEST(DataParallelFlagsTest, BadValuesAreRefused) {
+  const std::string solver = " --solver=models/fashion_mnist/lenet/solver.prototxt";
+  auto result = test::run_hwgq("train --collective_timeout=-1" + solver);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("--collective_timeout must not be negative"), std::string::npos) << result.output;
+  result = test::run_hwgq("train --gradient_bucket_mb=0" + solver);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("--gradient_bucket_mb must be positive"), std::string::npos) << result.output;
+}
+
 }  // namespace
 }  // namespace hwgq
