@@ -70,9 +70,10 @@ TEST_F(DataParallelCliTest, TestPhaseIsSplitAcrossRanksAndReduced) {
   EXPECT_NE(accuracy(single.output), "(none)") << single.output;
 }
 
-// Rank 1 stops itself (SIGKILL: dead, SIGSTOP: hung) 3 s into a long run.
+// Rank 1 stops itself (SIGKILL: dead, SIGSTOP: hung) 5 s into a long run (past MPI_Init
+// even on a loaded machine).
 std::string rank_one_signals_itself(const std::string& signal) {
-  return "sh -c 'if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then (sleep 3; kill -" + signal + " $$) & fi; exec \"$0\" \"$@\"' ";
+  return "sh -c 'if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then (sleep 5; kill -" + signal + " $$) & fi; exec \"$0\" \"$@\"' ";
 }
 
 TEST_F(DataParallelCliTest, AKilledRankEndsTheRunWithAnError) {
