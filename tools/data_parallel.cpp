@@ -135,7 +135,8 @@ namespace {
 
 // The number of processes the launcher says it started, or 0 where no launcher says so.
 int launcher_size() {
-  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_NTASKS"}) {
+  // Not SLURM_NTASKS: a batch script runs single processes under a multi-task allocation.
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"}) {
     if (const char* value = std::getenv(name)) return std::atoi(value);
   }
   return 0;
