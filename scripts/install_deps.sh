@@ -14,6 +14,7 @@ packages=(
   dataset-fashion-mnist
   librsvg2-bin      # rsvg-convert: PNG figures from hwgq plot
   python3-dev python3-venv python3-numpy   # the Python package and the test script's virtual environment
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()

@@ -18,6 +18,7 @@
 #include "hwgq/batch_norm_recalibration.hpp"
 #include "hwgq/math/blas.hpp"
 #include "hwgq/passes/net_pass.hpp"
+#include "hwgq/replica.hpp"
 #include "hwgq/util/io.hpp"
 
 #ifdef HWGQ_WITH_CUDA
@@ -208,7 +209,7 @@ void Solver::init_history() {
 
 int Solver::images_per_iteration() const {
   if (net_->layers().empty() || net_->top_vecs(0).empty() || net_->top_vecs(0)[0]->num_axes() == 0) return 0;
-  return net_->top_vecs(0)[0]->shape(0) * param_.iter_size();
+  return net_->top_vecs(0)[0]->shape(0) * param_.iter_size() * this_replica().count;
 }
 
 void Solver::solve(const std::string& resume_state) {
@@ -400,6 +401,7 @@ std::vector<std::pair<std::string, float>> Solver::test_all() {
 
 std::vector<std::pair<std::string, float>> Solver::test(int test_net_id) {
   LOG(INFO) << "Iteration " << iter_ << ", Testing net (#" << test_net_id << ")";
+  if (before_test_) before_test_();
   Net& test_net = *test_nets_[test_net_id];
   std::vector<double> scores;
   std::vector<std::string> names;
@@ -422,6 +424,8 @@ std::vector<std::pair<std::string, float>> Solver::test(int test_net_id) {
       }
     }
   }
+  for (double& score : scores) score /= iterations;
+  if (test_output_reducer_) test_output_reducer_(&scores);
   std::vector<std::pair<std::string, float>> result;
   TrainingRecord record;
   record.phase = TrainingRecord::Phase::kTest;
@@ -431,7 +435,7 @@ std::vector<std::pair<std::string, float>> Solver::test(int test_net_id) {
   record.learning_rate = learning_rate_at(param_, iter_, &step);
   record.images_per_iteration = images_per_iteration();
   for (size_t i = 0; i < scores.size(); ++i) {
-    const float mean = static_cast<float>(scores[i] / iterations);
+    const float mean = static_cast<float>(scores[i]);
     std::ostringstream line;
     line << "    Test net output #" << i << ": " << names[i] << " = " << mean;
     if (weights[i] != 0.f) line << " (* " << weights[i] << " = " << weights[i] * mean << " loss)";
@@ -565,6 +569,7 @@ std::string Solver::snapshot_prefix() const {
 }
 
 void Solver::remove_orphaned_temporaries() const {
+  if (!primary_) return;
   const std::filesystem::path prefix(snapshot_prefix());
   const std::filesystem::path folder = prefix.parent_path().empty() ? "." : prefix.parent_path();
   const std::string stem = prefix.filename().string() + "_iter_";
@@ -653,6 +658,7 @@ std::string Solver::first_nonfinite_layer() const {
 
 std::string Solver::snapshot() {
   const std::string prefix = snapshot_prefix();
+  if (!primary_) return prefix + "_iter_" + std::to_string(iter_) + ".caffemodel";
   const std::filesystem::path folder = std::filesystem::path(prefix).parent_path();
   if (!folder.empty()) {
     std::error_code ec;

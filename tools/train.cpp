@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "data_parallel.hpp"
 #include "flags.hpp"
 #include "hwgq/monitor/metrics_log.hpp"
 #include "hwgq/monitor/tensorboard_events.hpp"
@@ -79,7 +80,30 @@ class SignalHandlers {
 
 }  // namespace
 
+namespace {
+
+int train_replica(DataParallelRun& run);
+
+}  // namespace
+
 int train(const std::vector<std::string>& args) {
+  DataParallelRun run;
+  if (!run.active()) return train_replica(run);
+  // One rank's error would leave the others waiting in the next allreduce: it ends the job.
+  try {
+    const int status = train_replica(run);
+    run.log_reduction_stats();
+    return status;
+  } catch (const Error& error) {
+    run.fail("train", error.what());
+  } catch (const std::bad_alloc&) {
+    run.fail("train", "out of memory");
+  }
+}
+
+namespace {
+
+int train_replica(DataParallelRun& run) {
   HWGQ_REQUIRE(!FLAGS_solver.empty(), "train needs --solver=path/to/solver.prototxt");
   HWGQ_REQUIRE(FLAGS_weights.empty() || FLAGS_snapshot.empty(),
                "give either --weights (fine-tune) or --snapshot (resume), not both");
@@ -94,16 +118,16 @@ int train(const std::vector<std::string>& args) {
       LOG(WARNING) << FLAGS_solver << " asks for solver_mode GPU, but no GPU is available; training on the CPU";
     }
   }
+  if (FLAGS_gpu >= 0) FLAGS_gpu = run.local_gpu(FLAGS_gpu);
   apply_device_flags();
   LOG(INFO) << "Training on " << (FLAGS_gpu >= 0 ? "GPU " + std::to_string(FLAGS_gpu) : std::string("the CPU"));
+  run.agree_on_seed(&param);
 
   auto solver = create_solver(param, FLAGS_solver);
   for (const auto& weights : split_commas(FLAGS_weights)) {
     LOG(INFO) << "Fine-tuning from " << weights;
     solver->net().copy_trained_layers_from(weights);
   }
-  solver->set_stop_request([] { return stop_requested.load(); });
-  solver->set_snapshot_request([] { return snapshot_requested.exchange(false); });
   solver->set_debug_nonfinite(FLAGS_debug_nonfinite);
 
   // A resumed run keeps the earlier run's records before the iteration it resumes from.
@@ -113,22 +137,51 @@ int train(const std::vector<std::string>& args) {
     read_binary_proto(FLAGS_snapshot, &state);
     resume_iteration = state.iter();
   }
+  // Rank 0 alone records the run, as it alone logs and snapshots. Its records count the
+  // images of every rank (per iteration and per second); its test outputs are already the
+  // means over all ranks.
+  const bool records_run = run.rank() == 0;
+  const int ranks = run.size();
+  auto over_all_ranks = [ranks](TrainingRecord record) {
+    record.images_per_iteration *= ranks;
+    record.images_per_second *= ranks;
+    return record;
+  };
   std::unique_ptr<MetricsLog> metrics;
-  if (FLAGS_metrics != "none") {
+  if (records_run && FLAGS_metrics != "none") {
     const std::string path = FLAGS_metrics == "auto" ? solver->snapshot_prefix() + "_metrics.jsonl" : FLAGS_metrics;
     metrics = std::make_unique<MetricsLog>(path, resume_iteration);
     LOG(INFO) << "Metrics: " << path;
-    solver->add_record_callback([&metrics](const TrainingRecord& record) { metrics->write(record); });
+    solver->add_record_callback(
+        [&metrics, over_all_ranks](const TrainingRecord& record) { metrics->write(over_all_ranks(record)); });
   }
   std::unique_ptr<TensorBoardEventWriter> tensorboard;
-  if (!FLAGS_tensorboard_dir.empty()) {
+  if (records_run && !FLAGS_tensorboard_dir.empty()) {
     tensorboard = std::make_unique<TensorBoardEventWriter>(FLAGS_tensorboard_dir);
     LOG(INFO) << "TensorBoard events: " << tensorboard->path();
-    solver->add_record_callback([&tensorboard](const TrainingRecord& record) { tensorboard->write(record); });
+    solver->add_record_callback(
+        [&tensorboard, over_all_ranks](const TrainingRecord& record) { tensorboard->write(over_all_ranks(record)); });
   }
   const SignalHandlers handlers;
-  solver->solve(FLAGS_snapshot);
+  if (!run.active()) {
+    solver->set_stop_request([] { return stop_requested.load(); });
+    solver->set_snapshot_request([] { return snapshot_requested.exchange(false); });
+    solver->solve(FLAGS_snapshot);
+    return 0;
+  }
+  run.attach(
+      solver.get(), [] { return stop_requested.load(); }, [] { return snapshot_requested.exchange(false); });
+  // Every rank reads the same .solverstate (iteration, learning-rate step, data
+  // positions); weights and history then come from rank 0, so the ranks start equal.
+  if (!FLAGS_snapshot.empty()) {
+    LOG(INFO) << "Restoring previous solver status from " << FLAGS_snapshot;
+    solver->restore(FLAGS_snapshot);
+    run.after_restore(solver.get());
+  }
+  solver->solve();
   return 0;
 }
+
+}  // namespace
 
 }  // namespace hwgq::cli

@@ -35,7 +35,8 @@ class Solver {
   void step(int iters);
   // Restores iteration, history, generator and data positions from a .solverstate.
   void restore(const std::string& state_path);
-  // Writes <prefix>_iter_<N>.caffemodel and .solverstate atomically; returns the model path.
+  // Writes <prefix>_iter_<N>.caffemodel and .solverstate atomically; returns the model path
+  // (which only the primary replica writes).
   std::string snapshot();
   // snapshot_prefix, or the solver file's path without its extension when that is unset.
   std::string snapshot_prefix() const;
@@ -73,6 +74,19 @@ class Solver {
   // apply_update. Callbacks run on the thread that calls step().
   void add_gradient_ready_callback(std::function<void(int param_id)> callback);
   void add_gradients_ready_callback(std::function<void()> callback);
+  // Data-parallel runs: only the primary replica writes snapshots (and tidies up after
+  // dead writers); the others keep training without writing anything.
+  void set_primary(bool primary) { primary_ = primary; }
+  bool primary() const { return primary_; }
+  // Data-parallel runs: called with each test's output means (one per output value, over
+  // this replica's test_iter batches) before they are logged; replaces them by the means
+  // over all replicas.
+  void set_test_output_reducer(std::function<void(std::vector<double>* means)> reducer) {
+    test_output_reducer_ = std::move(reducer);
+  }
+  // Data-parallel runs: called before each test, e.g. to give every replica the primary's
+  // BatchNorm statistics, so that all ranks test the net the primary snapshots.
+  void set_before_test(std::function<void()> callback) { before_test_ = std::move(callback); }
 
   // Called with every training display (each `display` iterations) and every test-net
   // evaluation, after the log lines are written (metrics files, TensorBoard, progress).
@@ -123,6 +137,9 @@ class Solver {
 
   std::function<bool()> stop_requested_;
   std::function<bool()> snapshot_requested_;
+  std::function<void(std::vector<double>*)> test_output_reducer_;
+  std::function<void()> before_test_;
+  bool primary_ = true;
   bool debug_nonfinite_ = false;
   std::vector<std::function<void(int)>> gradient_ready_callbacks_;
   std::vector<std::function<void()>> gradients_ready_callbacks_;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "hwgq/math/counter_hash.hpp"
+#include "hwgq/replica.hpp"
 
 namespace hwgq {
 
@@ -70,6 +71,12 @@ void DecodingDataLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {
   worker_rngs_.assign(threads, std::mt19937_64());
   random_transform_ = transformer_->draws_random();
   failures_in_a_row_ = 0;
+  replica_rank_ = this_replica().rank;
+  replica_count_ = this_replica().count;
+  if (replica_count_ > 1) {
+    LOG(INFO) << where() << "replica " << replica_rank_ << " of " << replica_count_ << " reads every "
+              << replica_count_ << "th item";
+  }
   // One draw of the run's generator seeds the order and the transforms, so random_seed
   // fixes both.
   start_stream(Context::get().rng()(), 0, true);
@@ -84,6 +91,7 @@ void DecodingDataLayer::start_stream(uint64_t seed, int64_t position, bool fresh
     position = std::uniform_int_distribution<uint32_t>(0, rand_skip() - 1)(Context::get().rng());
     LOG(INFO) << where() << "skipping the first " << position << " items";
   }
+  position += replica_rank_;
   skip_items(position);
   items_drawn_ = position;
   consumed_position_ = position;
@@ -102,11 +110,13 @@ void DecodingDataLayer::skip_items(int64_t count) {
 
 void DecodingDataLayer::draw_item(SourceItem* item) {
   next_item(item);
-  ++items_drawn_;
+  // The other replicas' items.
+  if (replica_count_ > 1) skip_items(replica_count_ - 1);
+  items_drawn_ += replica_count_;
 }
 
 std::string DecodingDataLayer::save_state() const {
-  return std::to_string(seed_) + " " + std::to_string(consumed_position_);
+  return std::to_string(seed_) + " " + std::to_string(consumed_position_ - replica_rank_);
 }
 
 void DecodingDataLayer::restore_state(const std::string& state) {

@@ -6,6 +6,8 @@
 #include <numeric>
 #include <sstream>
 
+#include "hwgq/replica.hpp"
+
 namespace hwgq {
 
 // The prefetch thread reads this layer's members; it must stop before they go.
@@ -40,10 +42,13 @@ void IdxDataLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {
 
   // Seeded from the run's generator, so the solver's random_seed fixes the sample order.
   seed_ = Context::get().rng()();
-  epoch_ = 0;
-  cursor_ = 0;
-  consumed_batches_ = 0;
-  order_for_epoch();
+  replica_rank_ = this_replica().rank;
+  replica_count_ = this_replica().count;
+  if (replica_count_ > 1) {
+    LOG(INFO) << where() << "replica " << replica_rank_ << " of " << replica_count_ << " reads every "
+              << replica_count_ << "th item";
+  }
+  seek(0);
   start_prefetch();
 }
 
@@ -63,8 +68,16 @@ void IdxDataLayer::order_for_epoch() {
   std::shuffle(order_.begin(), order_.end(), rng);
 }
 
+void IdxDataLayer::seek(uint64_t batches) {
+  base_batches_ = batches;
+  consumed_batches_ = 0;
+  next_item_ = batches * static_cast<uint64_t>(batch_size_) + static_cast<uint64_t>(replica_rank_);
+  epoch_ = next_item_ / num_samples_;
+  order_for_epoch();
+}
+
 std::string IdxDataLayer::save_state() const {
-  return std::to_string(seed_) + " " + std::to_string(consumed_batches_);
+  return std::to_string(seed_) + " " + std::to_string(base_batches_ + consumed_batches_ * replica_count_);
 }
 
 void IdxDataLayer::restore_state(const std::string& state) {
@@ -73,11 +86,7 @@ void IdxDataLayer::restore_state(const std::string& state) {
   HWGQ_REQUIRE(static_cast<bool>(in >> seed >> consumed), where() << "cannot read the saved read position "" << state << """);
   prefetcher_.reset();  // stops the thread before its position changes
   seed_ = seed;
-  consumed_batches_ = consumed;
-  const uint64_t position = consumed * static_cast<uint64_t>(batch_size_);
-  epoch_ = position / num_samples_;
-  cursor_ = position % num_samples_;
-  order_for_epoch();
+  seek(consumed);
   start_prefetch();
 }
 
@@ -86,18 +95,17 @@ void IdxDataLayer::reshape(const BlobVec& bottom, const BlobVec& top) {
   if (top.size() > 1) top[1]->reshape({batch_size_});
 }
 
-void IdxDataLayer::next_epoch() {
-  cursor_ = 0;
-  ++epoch_;
-  order_for_epoch();
-}
-
 void IdxDataLayer::fill_batch(Batch* batch) {
   batch->data.resize(static_cast<size_t>(batch_size_) * sample_size_);
   batch->label.resize(labels_.values.empty() ? 0 : batch_size_);
   for (int i = 0; i < batch_size_; ++i) {
-    if (cursor_ == order_.size()) next_epoch();
-    const size_t sample = order_[cursor_++];
+    const uint64_t epoch = next_item_ / num_samples_;
+    if (epoch != epoch_) {
+      epoch_ = epoch;
+      order_for_epoch();
+    }
+    const size_t sample = order_[next_item_ % num_samples_];
+    next_item_ += static_cast<uint64_t>(replica_count_);
     const uint8_t* pixels = images_.values.data() + sample * sample_size_;
     float* out = batch->data.data() + static_cast<size_t>(i) * sample_size_;
     for (int j = 0; j < sample_size_; ++j) out[j] = (static_cast<float>(pixels[j]) - mean_) * scale_;

@@ -12,6 +12,10 @@
 // shutdown); the batch is completed with the items that follow. A whole pass over the
 // source without one readable item is an error.
 //
+// In a data-parallel run (hwgq/replica.hpp: N > 1 replicas) replica r draws the items r,
+// r + N, r + 2N, ... of the stream and skips the others, so the replicas share every pass
+// without overlap, and an item's crop and mirror are those a single process would give it.
+//
 // Tops: data (batch x C x H x W after transform_param) and, optionally, label (batch).
 #pragma once
 
@@ -49,7 +53,8 @@ class DecodingDataLayer : public Layer {
   const std::vector<int>& item_shape() const { return item_shape_; }
   // Items in one pass over the source, known once the source is open.
   int64_t source_size() const override = 0;
-  // The read position: "seed items" of the last batch forward consumed.
+  // The read position: "seed items" of the last batch forward consumed, counted over all
+  // replicas (so a run resumed with another number of replicas goes on from there).
   std::string save_state() const override;
   void restore_state(const std::string& state) override;
 
@@ -114,8 +119,9 @@ class DecodingDataLayer : public Layer {
   }
 
  private:
-  // Rewinds the source with `seed` and moves to `position` (items drawn); a fresh start
-  // instead draws rand_skip's random skip from the run's generator.
+  // Rewinds the source with `seed` and moves to `position` (items drawn by all replicas)
+  // plus this replica's rank; a fresh start instead draws rand_skip's random skip from the
+  // run's generator.
   void start_stream(uint64_t seed, int64_t position, bool fresh);
   void start_prefetch();
   void draw_item(SourceItem* item);
@@ -132,8 +138,10 @@ class DecodingDataLayer : public Layer {
 
   // Seeds the shuffled order and every item's crop and mirror.
   uint64_t seed_ = 0;
-  // Items drawn from the source since the start (producer thread), and the position of
-  // the last batch forward consumed (the net's thread).
+  int replica_rank_ = 0;
+  int replica_count_ = 1;
+  // Stream indices (over all replicas): this replica's next item (producer thread), and
+  // where it stood after the last batch forward consumed (the net's thread).
   int64_t items_drawn_ = 0;
   int64_t consumed_position_ = 0;
 

@@ -6,6 +6,10 @@
 // Samples are visited in a fresh random order each epoch when shuffle is set (never in the
 // TEST phase); a batch runs on across the end of an epoch into the next one, so any batch
 // size works, even one larger than the data set.
+//
+// In a data-parallel run (hwgq/replica.hpp: N > 1 replicas) the epochs form one stream of
+// items, and replica r takes items r, r + N, r + 2N, ...: the replicas' batches of one
+// iteration together are exactly the batch of N x batch_size one process would read.
 #pragma once
 
 #include <cstdint>
@@ -36,7 +40,9 @@ class IdxDataLayer : public TypedLayer<IdxDataLayer> {
   int64_t source_size() const override { return num_samples_ > 0 ? num_samples_ : -1; }
 
   // "seed batches-consumed": enough to recreate the read position, since each epoch's
-  // order is a function of the seed and the epoch number.
+  // order is a function of the seed and the epoch number. The count is over all replicas
+  // (batches of batch_size), so a run resumed with another number of replicas goes on
+  // from the same place in the stream.
   std::string save_state() const override;
   void restore_state(const std::string& state) override;
 
@@ -50,7 +56,8 @@ class IdxDataLayer : public TypedLayer<IdxDataLayer> {
  private:
   // Runs in the prefetch thread: fills `batch` with the next batch_size samples.
   void fill_batch(Batch* batch);
-  void next_epoch();
+  // Starts the stream at `batches` batches of all replicas consumed.
+  void seek(uint64_t batches);
   // The sample order of `epoch_`: shuffled from (seed_, epoch_) alone, so any position can
   // be recreated without replaying the epochs before it.
   void order_for_epoch();
@@ -66,12 +73,18 @@ class IdxDataLayer : public TypedLayer<IdxDataLayer> {
   bool shuffle_ = false;
 
   uint64_t seed_ = 0;
-  // Batches handed to forward so far (the main thread's count; the prefetch thread runs ahead).
+  int replica_rank_ = 0;
+  int replica_count_ = 1;
+  // Batches of all replicas consumed before this layer started or was restored, and the
+  // batches this replica handed to forward since (the main thread's counts; the prefetch
+  // thread runs ahead).
+  uint64_t base_batches_ = 0;
   uint64_t consumed_batches_ = 0;
-  // Only the prefetch thread touches these after layer_setup.
+  // Only the prefetch thread touches these after layer_setup: the stream index of this
+  // replica's next item and the epoch whose order is in order_.
+  uint64_t next_item_ = 0;
   uint64_t epoch_ = 0;
   std::vector<uint32_t> order_;
-  size_t cursor_ = 0;
 
   std::unique_ptr<BatchPrefetcher> prefetcher_;
 };

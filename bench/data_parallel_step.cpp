@@ -1,0 +1,116 @@
+// Times data-parallel training iterations (forward, backward with the gradient allreduce,
+// update) of a net whose inputs are Input layers filled once with random values, so data
+// loading is not timed. Run it under mpirun; with one rank it times plain training.
+//
+//   mpirun -np 1 hwgq_bench_data_parallel --model=bench/nets/alexnet_hwgq.prototxt --batch=8 --threads=1
+//   mpirun -np 2 hwgq_bench_data_parallel --model=bench/nets/alexnet_hwgq.prototxt --batch=8 --threads=1
+//
+// Rank 0 prints per repeat the milliseconds per iteration, images/s over all ranks and the
+// CPU time per image (all threads of all ranks), then the medians, and (with several ranks) the gradient bytes, buckets, and per iteration the
+// backward time after the first bucket was ready and the wait for reductions after it.
+#include <gflags/gflags.h>
+#include <glog/logging.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <vector>
+
+#include "hwgq/math/blas.hpp"
+#include "hwgq/math/random.hpp"
+#include "hwgq/replica.hpp"
+#include "hwgq/solver.hpp"
+#include "hwgq/util/io.hpp"
+#include "mpi_gradient_reducer.hpp"
+#include "mpi_world.hpp"
+
+DEFINE_string(model, "", "net prototxt with Input layers (the last input is taken as labels)");
+DEFINE_int32(iterations, 10, "training iterations per repeat");
+DEFINE_int32(repeats, 5, "repeats; the median is reported");
+DEFINE_int32(threads, 1, "CPU threads per rank");
+DEFINE_int32(batch, 0, "batch per rank (0 keeps the prototxt's)");
+DEFINE_int32(classes, 1000, "labels are drawn from [0, classes)");
+DEFINE_double(bucket_mb, 4, "gradient bucket size in MiB");
+DEFINE_bool(overlap, true, "reduce buckets while backward runs (false: all after backward)");
+
+int main(int argc, char** argv) {
+  FLAGS_logtostderr = true;
+  FLAGS_minloglevel = 1;
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  google::InitGoogleLogging(argv[0]);
+  hwgq::parallel::MpiWorld world(600);
+  try {
+    hwgq::set_num_threads(FLAGS_threads);
+    hwgq::set_this_replica(world.rank(), world.size());
+    hwgq::SolverParameter solver;
+    hwgq::read_text_proto(FLAGS_model, solver.mutable_net_param());
+    if (FLAGS_batch > 0) hwgq::set_batch_size(solver.mutable_net_param(), FLAGS_batch);
+    solver.set_base_lr(0.01f);
+    solver.set_lr_policy("fixed");
+    solver.set_momentum(0.9f);
+    solver.set_weight_decay(5e-4f);
+    solver.set_max_iter(1 << 30);
+    solver.set_display(0);
+    solver.set_random_seed(1 + world.rank());
+    auto sgd = hwgq::create_solver(solver, FLAGS_model);
+    std::unique_ptr<hwgq::parallel::MpiGradientReducer> reducer;
+    if (world.size() > 1) {
+      reducer = std::make_unique<hwgq::parallel::MpiGradientReducer>(
+          world, sgd.get(), static_cast<int64_t>(FLAGS_bucket_mb * (1 << 20)), FLAGS_overlap);
+      hwgq::parallel::broadcast_net(world, &sgd->net());
+    }
+    auto& inputs = sgd->net().input_blobs();
+    for (size_t i = 0; i + 1 < inputs.size(); ++i) {
+      hwgq::rng_uniform(inputs[i]->count(), 0.f, 1.f, inputs[i]->mutable_cpu_data());
+    }
+    hwgq::Blob* labels = inputs.back();
+    for (int i = 0; i < labels->count(); ++i) labels->mutable_cpu_data()[i] = i % FLAGS_classes;
+    const int batch = inputs[0]->shape(0);
+
+    sgd->step(2);  // warm-up
+    hwgq::parallel::ReductionStats before = reducer ? reducer->stats() : hwgq::parallel::ReductionStats();
+    std::vector<double> per_iter, cpu_per_image;
+    for (int r = 0; r < FLAGS_repeats; ++r) {
+      const auto start = std::chrono::steady_clock::now();
+      const std::clock_t cpu_start = std::clock();
+      sgd->step(FLAGS_iterations);
+      // The slowest rank sets the pace; CPU time (all threads of all ranks) shows the cost
+      // of the work apart from how the machine's other load shares the cores out.
+      double times[2] = {std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                         double(std::clock() - cpu_start) / CLOCKS_PER_SEC};
+      if (world.size() > 1) {
+        MPI_Allreduce(MPI_IN_PLACE, &times[0], 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, &times[1], 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+      }
+      const double ms = 1e3 * times[0] / FLAGS_iterations;
+      const double images = double(batch) * world.size() * FLAGS_iterations;
+      per_iter.push_back(ms);
+      cpu_per_image.push_back(1e3 * times[1] / images);
+      if (world.rank() == 0) {
+        std::printf("repeat %d: %.1f ms/iter, %.2f images/s, %.1f CPU ms/image\n", r, ms,
+                    1e3 * batch * world.size() / ms, cpu_per_image.back());
+      }
+    }
+    std::sort(per_iter.begin(), per_iter.end());
+    std::sort(cpu_per_image.begin(), cpu_per_image.end());
+    const double median = per_iter[per_iter.size() / 2];
+    if (world.rank() == 0) {
+      std::printf("ranks %d, batch %d per rank, threads %d: median %.1f ms/iter, %.2f images/s, %.1f CPU ms/image\n",
+                  world.size(), batch, FLAGS_threads, median, 1e3 * batch * world.size() / median,
+                  cpu_per_image[cpu_per_image.size() / 2]);
+      if (reducer) {
+        const auto& stats = reducer->stats();
+        const double iters = static_cast<double>(stats.iterations - before.iterations);
+        std::printf("allreduce: %.1f MiB in %d bucket(s) per iteration (overlap %s); per iteration %.1f ms of "
+                    "backward after the first bucket, %.1f ms waited after backward\n",
+                    stats.bytes / double(1 << 20), stats.buckets, FLAGS_overlap ? "on" : "off",
+                    1e3 * (stats.backward_seconds - before.backward_seconds) / iters,
+                    1e3 * (stats.exposed_seconds - before.exposed_seconds) / iters);
+      }
+    }
+  } catch (const hwgq::Error& error) {
+    world.abort(std::string("hwgq_bench_data_parallel: ") + error.what());
+  }
+  return 0;
+}
