@@ -12,6 +12,8 @@ packages=(
   zlib1g-dev
   liblmdb-dev libjpeg62-turbo-dev libpng-dev
   dataset-fashion-mnist
+  # The sanitizer + fuzzing build (clang, libFuzzer, LLVM's OpenMP, OpenBLAS without libgomp).
+  clang libclang-rt-14-dev libomp-dev libopenblas-pthread-dev
 )
 
 missing=()
