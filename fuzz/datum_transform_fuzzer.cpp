@@ -20,6 +20,9 @@
 namespace {
 
 constexpr size_t kHeaderBytes = 7;
+// Decoded images may hold up to hwgq::kMaxImagePixels; transforming one that large (up to
+// 3 GB of floats) would only repeat the same loops at a size that fills memory.
+constexpr int64_t kMaxOutputFloats = int64_t(1) << 22;
 
 }  // namespace
 
@@ -51,6 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     transformer.check_input(pixels.channels, pixels.height, pixels.width);
     int64_t count = 1;
     for (int dim : transformer.output_shape(pixels.channels, pixels.height, pixels.width)) count *= dim;
+    if (count > kMaxOutputFloats) return 0;
     std::vector<float> out(static_cast<size_t>(count));
     std::mt19937_64 rng(1);
     if (pixels.bytes)
