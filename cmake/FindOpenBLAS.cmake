@@ -18,7 +18,22 @@ find_path(OpenBLAS_OPENMP_INCLUDE_DIR cblas.h
           PATHS /usr/include/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp NO_DEFAULT_PATH)
 mark_as_advanced(OpenBLAS_OPENMP_LIBRARY OpenBLAS_OPENMP_INCLUDE_DIR)
 
-if(OpenBLAS_OPENMP_LIBRARY AND OpenBLAS_OPENMP_INCLUDE_DIR)
+# The OpenMP build links GCC's libgomp, but clang's -fopenmp uses LLVM's libomp: two OpenMP
+# runtimes in one process would each keep their own threads and settings. A clang build
+# takes Debian's pthread build instead.
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  find_library(OpenBLAS_PTHREAD_LIBRARY NAMES openblas
+               PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-pthread NO_DEFAULT_PATH)
+  find_path(OpenBLAS_PTHREAD_INCLUDE_DIR cblas.h
+            PATHS /usr/include/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-pthread NO_DEFAULT_PATH)
+  mark_as_advanced(OpenBLAS_PTHREAD_LIBRARY OpenBLAS_PTHREAD_INCLUDE_DIR)
+endif()
+
+if(OpenBLAS_PTHREAD_LIBRARY AND OpenBLAS_PTHREAD_INCLUDE_DIR)
+  set(OpenBLAS_LIBRARY ${OpenBLAS_PTHREAD_LIBRARY})
+  set(OpenBLAS_INCLUDE_DIR ${OpenBLAS_PTHREAD_INCLUDE_DIR})
+  set(OpenBLAS_IS_OPENMP_BUILD FALSE)
+elseif(OpenBLAS_OPENMP_LIBRARY AND OpenBLAS_OPENMP_INCLUDE_DIR)
   set(OpenBLAS_LIBRARY ${OpenBLAS_OPENMP_LIBRARY})
   set(OpenBLAS_INCLUDE_DIR ${OpenBLAS_OPENMP_INCLUDE_DIR})
   set(OpenBLAS_IS_OPENMP_BUILD TRUE)

@@ -24,13 +24,19 @@ bool cuda_compiled() {
 
 std::string shape_string(const std::vector<int>& shape) {
   std::ostringstream out;
+  // Shapes read from files may be far beyond anything allocatable: the count saturates
+  // instead of overflowing.
   int64_t count = 1;
+  bool overflow = false;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (i) out << " x ";
     out << shape[i];
-    count *= shape[i];
+    if (!overflow) overflow = __builtin_mul_overflow(count, int64_t(shape[i]), &count);
   }
-  out << " (" << count << ")";
+  if (overflow)
+    out << " (beyond 2^63)";
+  else
+    out << " (" << count << ")";
   return out.str();
 }
 

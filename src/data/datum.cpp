@@ -22,7 +22,6 @@ PixelData datum_pixels(const Datum& datum, ColorMode mode, const std::string& or
                origin << ": raw Datum has an empty shape " << pixels.channels << " x " << pixels.height << " x "
                       << pixels.width);
   const int64_t count = int64_t(pixels.channels) * pixels.height * pixels.width;
-  pixels.layout = PixelLayout::chw(pixels.channels, pixels.height, pixels.width);
   if (!datum.data().empty()) {
     HWGQ_REQUIRE(int64_t(datum.data().size()) == count, origin << ": raw Datum holds " << datum.data().size()
                                                                 << " bytes for shape " << pixels.channels << " x "
@@ -34,6 +33,9 @@ PixelData datum_pixels(const Datum& datum, ColorMode mode, const std::string& or
                                                            << " x " << pixels.height << " x " << pixels.width);
     pixels.floats = datum.float_data().data();
   }
+  // Only now that the stored values match the shape is a plane (height x width) known to
+  // fit in an int.
+  pixels.layout = PixelLayout::chw(pixels.channels, pixels.height, pixels.width);
   return pixels;
 }
 

@@ -136,11 +136,20 @@ IdxArray read_idx(const std::string& path, int num_dims) {
   }
   IdxArray array;
   array.dims = header.dims;
-  array.values.resize(static_cast<size_t>(count));
-  const size_t got = reader.read(array.values.data(), array.values.size());
-  HWGQ_REQUIRE(got == array.values.size(), "IDX file " << path << " is truncated: its header declares "
-                                                       << shape_string(header.dims) << " values, the file holds "
-                                                       << got);
+  // Grown as the data arrives rather than sized from the header up front, so that a
+  // short file whose header declares terabytes fails as truncated instead of exhausting
+  // memory.
+  constexpr size_t kChunk = size_t(1) << 24;
+  size_t got = 0;
+  while (got < count) {
+    const size_t want = std::min<size_t>(kChunk, static_cast<size_t>(count) - got);
+    array.values.resize(got + want);
+    const size_t read = reader.read(array.values.data() + got, want);
+    got += read;
+    if (read < want) break;
+  }
+  HWGQ_REQUIRE(got == count, "IDX file " << path << " is truncated: its header declares "
+                                         << shape_string(header.dims) << " values, the file holds " << got);
   return array;
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <csetjmp>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -58,6 +59,12 @@ bool run_jpeg_decode(JpegDecodeJob* job) {
   jpeg_create_decompress(&job->cinfo);
   jpeg_mem_src(&job->cinfo, job->data, job->size);
   jpeg_read_header(&job->cinfo, TRUE);
+  if (uint64_t(job->cinfo.image_width) * job->cinfo.image_height > uint64_t(kMaxImagePixels)) {
+    std::snprintf(job->errors.message, sizeof job->errors.message, "%u x %u pixels is more than the %lld hwgq decodes",
+                  job->cinfo.image_width, job->cinfo.image_height, static_cast<long long>(kMaxImagePixels));
+    jpeg_destroy_decompress(&job->cinfo);
+    return false;
+  }
   const bool gray_source = job->cinfo.jpeg_color_space == JCS_GRAYSCALE;
   const bool want_gray = job->mode == ColorMode::Gray || (job->mode == ColorMode::Native && gray_source);
   if (!want_gray && (job->cinfo.jpeg_color_space == JCS_CMYK || job->cinfo.jpeg_color_space == JCS_YCCK)) {
@@ -158,6 +165,13 @@ bool run_png_decode(PngDecodeJob* job) {
   }
   png_set_read_fn(png, job, read_png_bytes);
   png_read_info(png, info);
+  if (uint64_t(png_get_image_width(png, info)) * png_get_image_height(png, info) > uint64_t(kMaxImagePixels)) {
+    std::snprintf(job->message, sizeof job->message, "%u x %u pixels is more than the %lld hwgq decodes",
+                  png_get_image_width(png, info), png_get_image_height(png, info),
+                  static_cast<long long>(kMaxImagePixels));
+    png_destroy_read_struct(&png, &info, nullptr);
+    return false;
+  }
   const int color_type = png_get_color_type(png, info);
   const int bit_depth = png_get_bit_depth(png, info);
   if (bit_depth == 16) png_set_strip_16(png);

@@ -31,8 +31,14 @@ enum class ImageFormat { Unknown, Jpeg, Png };
 // Recognises JPEG and PNG by their first bytes.
 ImageFormat detect_image_format(const void* data, size_t size);
 
+// The largest image decode_image accepts, in pixels (16384 x 16384): far beyond any
+// training image, and it keeps a corrupt or hostile header (JPEG allows 65500 x 65500,
+// PNG 2^31 x 2^31) from making the decoder allocate tens of gigabytes.
+constexpr int64_t kMaxImagePixels = int64_t(1) << 28;
+
 // Decodes JPEG or PNG bytes. A corrupt, truncated or unsupported image raises hwgq::Error
-// whose message starts with `origin` (a path or a database key). Alpha is dropped;
+// whose message starts with `origin` (a path or a database key), as does one of more than
+// kMaxImagePixels pixels. Alpha is dropped;
 // 16-bit PNGs are reduced to 8 bits. Colour to gray uses 0.299 R + 0.587 G + 0.114 B.
 Image decode_image(const void* data, size_t size, ColorMode mode, const std::string& origin);
 inline Image decode_image(const std::string& bytes, ColorMode mode, const std::string& origin) {
