@@ -137,30 +137,21 @@ int train_replica(DataParallelRun& run) {
     read_binary_proto(FLAGS_snapshot, &state);
     resume_iteration = state.iter();
   }
-  // Rank 0 alone records the run, as it alone logs and snapshots. Its records count the
-  // images of every rank (per iteration and per second); its test outputs are already the
-  // means over all ranks.
+  // Rank 0 alone records the run, as it alone logs and snapshots. The solver's records
+  // already count the images of every rank, and its test outputs are the means over all.
   const bool records_run = run.rank() == 0;
-  const int ranks = run.size();
-  auto over_all_ranks = [ranks](TrainingRecord record) {
-    record.images_per_iteration *= ranks;
-    record.images_per_second *= ranks;
-    return record;
-  };
   std::unique_ptr<MetricsLog> metrics;
   if (records_run && FLAGS_metrics != "none") {
     const std::string path = FLAGS_metrics == "auto" ? solver->snapshot_prefix() + "_metrics.jsonl" : FLAGS_metrics;
     metrics = std::make_unique<MetricsLog>(path, resume_iteration);
     LOG(INFO) << "Metrics: " << path;
-    solver->add_record_callback(
-        [&metrics, over_all_ranks](const TrainingRecord& record) { metrics->write(over_all_ranks(record)); });
+    solver->add_record_callback([&metrics](const TrainingRecord& record) { metrics->write(record); });
   }
   std::unique_ptr<TensorBoardEventWriter> tensorboard;
   if (records_run && !FLAGS_tensorboard_dir.empty()) {
     tensorboard = std::make_unique<TensorBoardEventWriter>(FLAGS_tensorboard_dir);
     LOG(INFO) << "TensorBoard events: " << tensorboard->path();
-    solver->add_record_callback(
-        [&tensorboard, over_all_ranks](const TrainingRecord& record) { tensorboard->write(over_all_ranks(record)); });
+    solver->add_record_callback([&tensorboard](const TrainingRecord& record) { tensorboard->write(record); });
   }
   const SignalHandlers handlers;
   if (!run.active()) {

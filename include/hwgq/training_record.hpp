@@ -22,8 +22,9 @@ struct TrainingRecord {
   // Each output of the net, named as in the log (an output blob with several values gets
   // "name#k" for its k-th value); test outputs are means over test_iter batches.
   std::vector<std::pair<std::string, float>> outputs;
-  // Training images per iteration (batch x iter_size) and the measured throughput since
-  // the previous display (0 when not measured yet).
+  // Training images per iteration (batch x iter_size, summed over the replicas of a
+  // data-parallel run) and the measured throughput since the previous display (0 when not
+  // measured yet).
   int images_per_iteration = 0;
   double images_per_second = 0;
   // Seconds since the solver was created.
