@@ -9,6 +9,7 @@
 #include "bindings.hpp"
 #include "hwgq/common.hpp"
 #include "hwgq/data/image_io.hpp"
+#include "hwgq/data/image_resize.hpp"
 #include "hwgq/util/io.hpp"
 
 namespace py = pybind11;
