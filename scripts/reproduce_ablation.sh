@@ -31,6 +31,10 @@ export THREADS HWGQ
 read -r -a TRAIN <<< "${ONLY:-${VARIANTS[*]}}"
 printf '%s\n' "${TRAIN[@]}" | xargs -P "$JOBS" -I{} bash -c 'train_one {}'
 
+# The commit is read before anything below writes into the tree.
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain 2>/dev/null)" ]; then commit="$commit (with uncommitted changes)"; fi
+
 metrics=() legend=()
 for v in "${VARIANTS[@]}"; do
   metrics+=("out/fashion_mnist/$v/${v}_metrics.jsonl")
@@ -40,8 +44,6 @@ mkdir -p docs/images
 "$HWGQ" plot --metrics="$(IFS=,; echo "${metrics[*]}")" --legend="$(IFS=,; echo "${legend[*]}")" \
   --series=train/loss,test0/accuracy,test0/loss,train/lr --output=docs/images/ablation_curves.svg
 
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git status --porcelain 2>/dev/null)" ]; then commit="$commit (with uncommitted changes)"; fi
 declare -A describe=(
   [lenet]="full precision (float weights, ReLU)"
   [lenet-bw]="BW: binary weights, ReLU"

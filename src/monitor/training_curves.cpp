@@ -17,7 +17,7 @@ constexpr int kPanelHeight = 280;
 constexpr int kColumns = 2;
 constexpr int kLegendHeight = 28;
 // Panel margins: room for tick labels on the left and below, the title above.
-constexpr int kLeft = 64, kRight = 16, kTop = 30, kBottom = 40;
+constexpr int kLeft = 64, kRight = 24, kTop = 30, kBottom = 40;
 // Colour-blind-safe palette (Okabe-Ito order), repeated beyond eight runs.
 const char* const kColours[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"};
 

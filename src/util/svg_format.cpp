@@ -37,7 +37,12 @@ std::string fixed_decimals(double value, int decimals) {
 
 std::string tick_label(double value) {
   std::ostringstream out;
-  out << std::setprecision(4) << (std::fabs(value) < 1e-12 ? 0.0 : value);
+  // Whole numbers as they are (an iteration axis reads 10000, not 1e+04).
+  if (std::fabs(value) < 1e9 && value == std::round(value)) {
+    out << static_cast<long long>(std::round(value));
+  } else {
+    out << std::setprecision(4) << (std::fabs(value) < 1e-12 ? 0.0 : value);
+  }
   return out.str();
 }
 

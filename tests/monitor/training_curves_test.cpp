@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "hwgq/common.hpp"
+#include "hwgq/util/svg_format.hpp"
 
 namespace hwgq {
 namespace {
@@ -104,6 +105,22 @@ TEST(TrainingCurvesTest, NothingToDrawIsAnError) {
   epochs.against_epochs = true;
   EXPECT_THROW(training_curves_svg({make_run("a", 1.f)}, epochs), Error);
   EXPECT_THROW(training_curves_svg({TrainingRun{"empty", {}}}, {}), Error);
+}
+
+}  // namespace
+}  // namespace hwgq
+
+namespace hwgq {
+namespace {
+
+TEST(SvgFormatTest, TickLabels) {
+  EXPECT_EQ(tick_label(10000), "10000");
+  EXPECT_EQ(tick_label(-3), "-3");
+  EXPECT_EQ(tick_label(0.25), "0.25");
+  EXPECT_EQ(tick_label(0.1 + 0.2), "0.3");
+  EXPECT_EQ(tick_label(1e-13), "0");
+  EXPECT_EQ(tick_label(0.0001234567), "0.0001235");
+  EXPECT_EQ(tick_label(2.5e12), "2.5e+12");
 }
 
 }  // namespace

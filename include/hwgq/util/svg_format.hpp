@@ -11,7 +11,8 @@ std::string xml_escape(const std::string& text);
 double nice_step(double raw);
 // `value` with exactly `decimals` decimals (coordinates in SVG attributes).
 std::string fixed_decimals(double value, int decimals = 2);
-// A tick value with up to 4 significant digits and no trailing zeros.
+// A tick value: whole numbers in full, others with up to 4 significant digits and no
+// trailing zeros.
 std::string tick_label(double value);
 
 }  // namespace hwgq
