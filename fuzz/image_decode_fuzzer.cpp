@@ -6,6 +6,7 @@
 #include "fuzz_support.hpp"
 #include "hwgq/common.hpp"
 #include "hwgq/data/image_io.hpp"
+#include "hwgq/data/image_resize.hpp"
 
 namespace {
 
