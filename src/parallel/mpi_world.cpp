@@ -1,6 +1,7 @@
 #include "mpi_world.hpp"
 
 #include <glog/logging.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -113,7 +114,9 @@ bool MpiWorld::any(bool flag, const char* what) const {
 }
 
 void MpiWorld::abort(const std::string& message) const {
-  std::cerr << "hwgq: rank " << rank_ << ": error: " << message << std::endl;
+  // One write, so that the launcher's own abort notice cannot land inside the line.
+  const std::string line = "hwgq: rank " + std::to_string(rank_) + ": error: " + message + "\n";
+  if (::write(STDERR_FILENO, line.data(), line.size()) < 0) std::cerr << line;
   google::FlushLogFiles(google::GLOG_INFO);
   MPI_Abort(MPI_COMM_WORLD, 1);
   std::_Exit(1);  // MPI_Abort does not return; this is for the compiler
