@@ -11,6 +11,7 @@
 #include "commands.hpp"
 #include "flags.hpp"
 #include "hwgq/deploy/deploy_net.hpp"
+#include "hwgq/deploy/lowered_model.hpp"
 #include "hwgq/deploy/packed_model_file.hpp"
 #include "hwgq/deploy/packed_runtime.hpp"
 #include "hwgq/deploy/packed_verification.hpp"
@@ -100,33 +101,20 @@ int export_model(const std::vector<std::string>& args) {
   apply_device_flags();
   HWGQ_REQUIRE(Context::get().mode() == Mode::CPU, "export runs on the CPU (packed layers have no GPU code)");
 
-  NetParameter model_file;
-  read_text_proto(FLAGS_model, &model_file);
-  // A train_val becomes a deploy net (Input instead of the data layer, no label readers).
-  const bool from_train_val = has_test_data_layer(model_file);
-  DeployNet derived;
-  if (from_train_val) derived = deploy_from_train_val(model_file, FLAGS_model);
-  HWGQ_REQUIRE(FLAGS_verify == 0 || from_train_val,
-               "--verify needs --model to be a train_val prototxt with a TEST-phase data layer");
   HWGQ_REQUIRE(FLAGS_verify >= -1, "--verify must be a number of batches, or -1 for one pass; got " << FLAGS_verify);
-  const NetParameter& deploy = from_train_val ? derived.net : model_file;
-  NetBuildOptions options;  // no passes: the lowering reads the binary layers' real weights
-  options.phase = TEST;
-  options.origin = FLAGS_model;
-  options.weights = {FLAGS_weights};
-  const auto trained = build_net(deploy, options);
-  PackedModelReport report;
-  PackedModelProto model = lower_to_packed(deploy, *trained, &report);
-  HWGQ_REQUIRE(report.packed_layers() > 0,
-               FLAGS_model << " has no binary layer fed by a Quant layer: nothing to pack");
+  LoweredModel lowered = lower_model_file(FLAGS_model, FLAGS_weights);
+  HWGQ_REQUIRE(FLAGS_verify == 0 || lowered.from_train_val,
+               "--verify needs --model to be a train_val prototxt with a TEST-phase data layer");
   if (!FLAGS_transform_from.empty()) {
-    *model.mutable_transform() = transform_from(FLAGS_transform_from);
-  } else if (from_train_val) {
-    HWGQ_REQUIRE(!derived.transform.has_mean_file(),
-                 FLAGS_model << ": the data layer subtracts a mean_file, which a packed model does not store; "
-                             << "give its per-channel mean_value instead");
-    *model.mutable_transform() = derived.transform;
+    *lowered.packed.mutable_transform() = transform_from(FLAGS_transform_from);
+  } else {
+    take_train_val_transform(&lowered, FLAGS_model);
   }
+  PackedModelProto& model = lowered.packed;
+  Net* trained = lowered.trained.get();
+  const NetParameter& model_file = lowered.model_file;
+  const DeployNet& derived = lowered.derived;
+  const PackedModelReport& report = lowered.report;
   model.set_source_model(std::filesystem::path(FLAGS_model).filename().string());
   model.set_producer("hwgq " HWGQ_VERSION_STRING);
 

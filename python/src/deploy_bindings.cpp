@@ -14,6 +14,7 @@
 #include "blob_view.hpp"
 #include "hwgq/deploy/binary_weight_export.hpp"
 #include "hwgq/deploy/deploy_net.hpp"
+#include "hwgq/deploy/lowered_model.hpp"
 #include "hwgq/deploy/packed_model_file.hpp"
 #include "hwgq/deploy/packed_runtime.hpp"
 #include "hwgq/passes/build_net.hpp"
@@ -97,25 +98,10 @@ py::dict binarize(const std::string& model_path, const std::string& weights_path
 
 py::dict export_packed(const std::string& model_path, const std::string& weights_path, const std::string& output) {
   HWGQ_REQUIRE(Context::get().mode() == Mode::CPU, "export_packed runs on the CPU (call hwgq.set_mode_cpu())");
-  NetParameter model_file;
-  read_text_proto(model_path, &model_file);
-  const bool from_train_val = has_test_data_layer(model_file);
-  DeployNet derived;
-  if (from_train_val) derived = deploy_from_train_val(model_file, model_path);
-  const NetParameter& deploy = from_train_val ? derived.net : model_file;
-  NetBuildOptions options;  // no passes: the lowering reads the binary layers' real weights
-  options.phase = TEST;
-  options.origin = model_path;
-  options.weights = {weights_path};
-  const auto trained = build_net(deploy, options);
-  PackedModelReport report;
-  PackedModelProto packed = lower_to_packed(deploy, *trained, &report);
-  HWGQ_REQUIRE(report.packed_layers() > 0, model_path << " has no binary layer fed by a Quant layer: nothing to pack");
-  if (from_train_val) {
-    HWGQ_REQUIRE(!derived.transform.has_mean_file(),
-                 model_path << ": the data layer subtracts a mean_file, which a packed model does not store");
-    *packed.mutable_transform() = derived.transform;
-  }
+  LoweredModel lowered = lower_model_file(model_path, weights_path);
+  take_train_val_transform(&lowered, model_path);
+  PackedModelProto& packed = lowered.packed;
+  const PackedModelReport& report = lowered.report;
   packed.set_producer("hwgq python");
   write_packed_model(packed, output);
   py::dict result;
