@@ -77,6 +77,11 @@ layer { name: "m" type: "Python" top: "x" python_param { module: "no_such_module
 """)
     with pytest.raises(ModuleNotFoundError):
         hwgq.Net(missing_module)
+    no_forward = write(tmp_path / "nf.prototxt", """
+layer { name: "lazy" type: "Python" top: "x" python_param { module: "test_layers" layer: "NoForward" } }
+""")
+    with pytest.raises(NotImplementedError, match="'lazy' \\(NoForward\\) has no forward"):
+        hwgq.Net(no_forward).forward()
     no_param = write(tmp_path / "n.prototxt", 'layer { name: "n" type: "Python" top: "x" }\n')
     with pytest.raises(hwgq.Error, match="python_param"):
         hwgq.Net(no_param)

@@ -85,6 +85,13 @@ class Scale(hwgq.Layer):
             bottom[0].diff[...] = self.blobs[0].data[0] * top[0].diff
 
 
+class NoForward(hwgq.Layer):
+    """Defines no forward: the base class says which layer lacks it."""
+
+    def reshape(self, bottom, top):
+        top[0].reshape(1)
+
+
 class Broken(hwgq.Layer):
     """Fails in forward, to test that Python errors surface."""
 
