@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The benchmark nets of bench/nets/{alexnet,resnet18}_hwgq.prototxt in PyTorch, with
+"""The benchmark nets of bench/nets/{alexnet,resnet18,cifar10_vgg,lenet}_hwgq.prototxt in PyTorch, with
 HWGQ as custom autograd functions, timed like hwgq_bench: whole training iterations
 (forward, backward, SGD step) on random inputs, median of several repeats.
 
@@ -148,29 +148,64 @@ class ResNet18(nn.Module):
         return self.head(self.blocks(self.stem(x)))
 
 
+def cifar10_vgg():
+    def stage(cin, cout, pool):
+        layers = [bn(cin), Quant(), BinaryConv(cin, cout, 3, padding=1, bias=False)]
+        if pool:
+            layers.append(nn.MaxPool2d(2, 2, ceil_mode=True))
+        return layers
+
+    return nn.Sequential(
+        nn.Conv2d(3, 128, 3, padding=1, bias=False),
+        *stage(128, 128, True), *stage(128, 256, False), *stage(256, 256, True), *stage(256, 512, False),
+        *stage(512, 512, False),
+        bn(512), Scale(512), nn.ReLU(inplace=True), nn.MaxPool2d(2, 2, ceil_mode=True),
+        nn.Flatten(), nn.Linear(512 * 4 * 4, 10))
+
+
+def lenet():
+    """bench/nets/lenet_hwgq.prototxt: every layer binary, BN -> Q between them."""
+    return nn.Sequential(
+        BinaryConv(1, 20, 5, bias=False), nn.MaxPool2d(2, 2, ceil_mode=True), bn(20), Quant(),
+        BinaryConv(20, 50, 5, bias=False), nn.MaxPool2d(2, 2, ceil_mode=True), bn(50), Quant(),
+        nn.Flatten(), BinaryLinear(800, 500, bias=False), bn(500, 1), Quant(), BinaryLinear(500, 10))
+
+
+# name -> (constructor, input channels, input size, classes)
+NETS = {
+    "alexnet": (alexnet, 3, 227, 1000),
+    "resnet18": (lambda: ResNet18(), 3, 224, 1000),
+    "cifar10_vgg": (cifar10_vgg, 3, 32, 10),
+    "lenet": (lenet, 1, 28, 10),
+}
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--model", choices=["alexnet", "resnet18"], required=True)
+    parser.add_argument("--model", choices=sorted(NETS), required=True)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--iterations", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--tf32", action="store_true", help="allow TF32 in convolutions and matmuls")
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0 = PyTorch's default)")
     parser.add_argument("--channels-last", action="store_true", help="NHWC memory format (hwgq is NCHW)")
     args = parser.parse_args()
 
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     torch.backends.cudnn.benchmark = True
     torch.backends.cudnn.allow_tf32 = args.tf32
     torch.backends.cuda.matmul.allow_tf32 = args.tf32
     torch.manual_seed(1)
-    net = (alexnet() if args.model == "alexnet" else ResNet18()).to(device)
-    size = 227 if args.model == "alexnet" else 224
-    data = torch.rand(args.batch, 3, size, size, device=device)
+    build, channels, size, classes = NETS[args.model]
+    net = build().to(device)
+    data = torch.rand(args.batch, channels, size, size, device=device)
     if args.channels_last:
         net = net.to(memory_format=torch.channels_last)
         data = data.contiguous(memory_format=torch.channels_last)
-    labels = torch.arange(args.batch, device=device) % 1000
+    labels = torch.arange(args.batch, device=device) % classes
     optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
     loss_fn = nn.CrossEntropyLoss()
 
