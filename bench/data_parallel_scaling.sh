@@ -1,23 +1,55 @@
 #!/bin/bash
 # Scaling of data-parallel training on one machine: for AlexNet-HWGQ and ResNet-18-HWGQ
-# (Input layers, random data), alternating runs of 1 rank and 2 ranks (one thread each,
-# batch B per rank), the 2-rank runs once with the gradient allreduce overlapped with
-# backward and once after it. Ranks talk over shared memory (Open MPI's vader).
+# (Input layers, random data), alternating runs of
+#   1 rank                 one process, one thread, batch B;
+#   2 independent          two such processes at once, not connected: what the machine
+#                          gives two single-threaded trainings, the ceiling for 2 ranks;
+#   2 ranks                mpirun -np 2, one thread each, batch B per rank, gradients
+#                          reduced over shared memory (Open MPI's vader) while backward runs;
+#   2 ranks, no overlap    the same with every bucket reduced after backward.
+# Prints each run, then per net the medians and the efficiencies: 2 ranks over twice
+# 1 rank (the scaling efficiency), 2 independent over twice 1 rank (the machine's
+# ceiling), and 2 ranks over 2 independent (what data parallelism itself costs).
 #
-#   bench/data_parallel_scaling.sh [ROUNDS] [BATCH]      # from the repository root
+#   bench/data_parallel_scaling.sh [ROUNDS] [BATCH] [NET...]    # from the repository root
 set -euo pipefail
 ROUNDS=${1:-3}
 BATCH=${2:-8}
+shift $(( $# > 2 ? 2 : $# ))
+NETS=("$@")
+[ ${#NETS[@]} -gt 0 ] || NETS=(alexnet_hwgq resnet18_hwgq)
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_WAIT_POLICY=passive
 BENCH=${BENCH:-build/bin/hwgq_bench_data_parallel}
-for net in alexnet_hwgq resnet18_hwgq; do
+source bench/median.sh
+images_per_s() { awk '/median/ {for (i = 1; i <= NF; ++i) if ($i == "images/s,") print $(i - 1)}'; }
+for net in "${NETS[@]}"; do
+  ARGS=(--model=bench/nets/$net.prototxt --batch="$BATCH" --threads=1 --iterations=2 --repeats=3)
+  one=() independent=() ranks=() ranks_no_overlap=()
   for round in $(seq "$ROUNDS"); do
-    for config in "1 true" "2 true" "2 false"; do
-      set -- $config
-      echo "== $net round $round: $1 rank(s), overlap $2"
-      mpirun --oversubscribe --bind-to none --mca btl self,vader -np "$1" "$BENCH" \
-        --model=bench/nets/$net.prototxt --batch="$BATCH" --threads=1 --iterations=2 --repeats=3 \
-        --overlap="$2" 2>&1 | grep -E "median|allreduce"
+    echo "== $net round $round: 1 rank"
+    out=$("$BENCH" "${ARGS[@]}" 2>&1); echo "$out" | grep median
+    one+=("$(echo "$out" | images_per_s)")
+    echo "== $net round $round: 2 independent processes"
+    "$BENCH" "${ARGS[@]}" > /tmp/dp_independent.$$ 2>&1 & pid=$!
+    out=$("$BENCH" "${ARGS[@]}" 2>&1); wait $pid
+    echo "$out" | grep median; grep median /tmp/dp_independent.$$
+    independent+=("$(awk -v a="$(echo "$out" | images_per_s)" -v b="$(images_per_s < /tmp/dp_independent.$$)" \
+                        'BEGIN {print a + b}')")
+    rm -f /tmp/dp_independent.$$
+    for overlap in true false; do
+      echo "== $net round $round: 2 ranks, overlap $overlap"
+      out=$(mpirun --oversubscribe --bind-to none --mca btl self,vader -np 2 "$BENCH" "${ARGS[@]}" \
+              --overlap="$overlap" 2>&1)
+      echo "$out" | grep -E "median|allreduce"
+      if [ "$overlap" = true ]; then ranks+=("$(echo "$out" | images_per_s)")
+      else ranks_no_overlap+=("$(echo "$out" | images_per_s)"); fi
     done
   done
+  o=$(median "${one[@]}"); i=$(median "${independent[@]}"); r=$(median "${ranks[@]}")
+  n=$(median "${ranks_no_overlap[@]}")
+  awk -v net="$net" -v b="$BATCH" -v o="$o" -v i="$i" -v r="$r" -v n="$n" 'BEGIN {
+    printf "%s batch %d per rank, medians in images/s: 1 rank %.2f, 2 independent %.2f, 2 ranks %.2f, " \
+           "2 ranks without overlap %.2f\n", net, b, o, i, r, n
+    printf "%s scaling efficiency %.1f %% (without overlap %.1f %%); machine ceiling %.1f %%; " \
+           "2 ranks / 2 independent %.1f %%\n", net, 100 * r / (2 * o), 100 * n / (2 * o), 100 * i / (2 * o), 100 * r / i }'
 done
