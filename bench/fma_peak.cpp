@@ -147,6 +147,13 @@ double thread_cpu_seconds() {
   return double(now.tv_sec) + double(now.tv_nsec) * 1e-9;
 }
 
+// CPU time of all threads of the process.
+double process_cpu_seconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return double(now.tv_sec) + double(now.tv_nsec) * 1e-9;
+}
+
 struct PeakFigures {
   double gflops = 0;              // over the wall clock, all threads together
   double gflops_per_cpu_s = 0;    // per CPU-second a thread ran: one core's rate, even on a busy machine
@@ -222,11 +229,16 @@ void report_net(double peak_gflops, int threads) {
     sgd->apply_update();
   };
   for (int i = 0; i < 2; ++i) iteration();  // untimed: buffers allocated, caches warm
-  std::vector<double> per_iteration;
+  // Besides the wall clock, the process's CPU time divided by the threads: what the time
+  // would be with every thread on its own core, which a busy machine does not distort (it
+  // leaves out time threads spend asleep waiting for each other, so it can only flatter).
+  std::vector<double> per_iteration, cpu_per_iteration;
   for (int r = 0; r < FLAGS_repeats; ++r) {
+    const double cpu_start = process_cpu_seconds();
     const auto start = Clock::now();
     for (int i = 0; i < FLAGS_iterations; ++i) iteration();
     per_iteration.push_back(seconds_since(start) / FLAGS_iterations);
+    cpu_per_iteration.push_back((process_cpu_seconds() - cpu_start) / threads / FLAGS_iterations);
   }
   const double measured = median(per_iteration);
   const double peak_time = at_peak(arithmetic.macs());
@@ -234,28 +246,37 @@ void report_net(double peak_gflops, int threads) {
               "peak\n",
               ms(measured), FLAGS_repeats, FLAGS_iterations, measured / peak_time, arithmetic.flops() / measured / 1e9,
               100.0 * peak_time / measured);
+  const double cpu_measured = median(cpu_per_iteration);
+  std::printf("  CPU time / %d threads: %.3f ms per iteration = %.2fx the peak time\n", threads, ms(cpu_measured),
+              cpu_measured / peak_time);
 
   // Per layer, as `hwgq time`: every layer's forward, then backward, timed one by one.
   const auto& layers = net.layers();
   const int n = static_cast<int>(layers.size());
   const int samples = FLAGS_repeats * FLAGS_iterations;
-  std::vector<std::vector<double>> forward(n), backward(n);
+  std::vector<std::vector<double>> forward(n), backward(n), forward_cpu(n), backward_cpu(n);
   for (int it = 0; it < samples; ++it) {
     for (int i = 0; i < n; ++i) {
+      const double cpu_start = process_cpu_seconds();
       const auto start = Clock::now();
       layers[i]->forward(net.bottom_vecs(i), net.top_vecs(i));
       forward[i].push_back(seconds_since(start));
+      forward_cpu[i].push_back((process_cpu_seconds() - cpu_start) / threads);
     }
     for (int i = n - 1; i >= 0; --i) {
       if (!net.layer_needs_backward(i)) continue;
+      const double cpu_start = process_cpu_seconds();
       const auto start = Clock::now();
       layers[i]->backward(net.top_vecs(i), net.bottom_need_backward(i), net.bottom_vecs(i));
       backward[i].push_back(seconds_since(start));
+      backward_cpu[i].push_back((process_cpu_seconds() - cpu_start) / threads);
     }
   }
-  std::printf("\n  per dot-product layer (median of %d passes; \"x peak\" = measured / time at peak):\n", samples);
-  std::printf("  %-14s %-20s %12s %10s %10s %8s %12s %10s %10s %8s\n", "layer", "type", "fwd MMAC", "fwd ms",
-              "peak ms", "x peak", "bwd MMAC", "bwd ms", "peak ms", "x peak");
+  std::printf("\n  per dot-product layer (median of %d passes; \"x peak\" = measured / time at peak; \"cpu x\" = "
+              "CPU time / threads / time at peak):\n",
+              samples);
+  std::printf("  %-14s %-20s %10s %9s %9s %7s %7s %10s %9s %9s %7s %7s\n", "layer", "type", "fwd MMAC", "fwd ms",
+              "peak ms", "x peak", "cpu x", "bwd MMAC", "bwd ms", "peak ms", "x peak", "cpu x");
   double dot_measured = 0, dot_peak = 0, all_layers = 0;
   for (int i = 0; i < n; ++i) {
     all_layers += median(forward[i]) + (backward[i].empty() ? 0.0 : median(backward[i]));
@@ -263,12 +284,15 @@ void report_net(double peak_gflops, int threads) {
   for (const auto& layer : arithmetic.layers) {
     const double fwd = median(forward[layer.layer]);
     const double bwd = backward[layer.layer].empty() ? 0.0 : median(backward[layer.layer]);
+    const double fwd_cpu = median(forward_cpu[layer.layer]);
+    const double bwd_cpu = backward_cpu[layer.layer].empty() ? 0.0 : median(backward_cpu[layer.layer]);
     const double fwd_peak = at_peak(layer.forward_macs), bwd_peak = at_peak(layer.backward_macs());
     dot_measured += fwd + bwd;
     dot_peak += fwd_peak + bwd_peak;
-    std::printf("  %-14s %-20s %12.1f %10.3f %10.3f %8.2f %12.1f %10.3f %10.3f %8.2f\n", layer.name.c_str(),
-                layer.type.c_str(), layer.forward_macs / 1e6, ms(fwd), ms(fwd_peak), fwd / fwd_peak,
-                layer.backward_macs() / 1e6, ms(bwd), ms(bwd_peak), bwd_peak > 0 ? bwd / bwd_peak : 0.0);
+    std::printf("  %-14s %-20s %10.1f %9.3f %9.3f %7.2f %7.2f %10.1f %9.3f %9.3f %7.2f %7.2f\n", layer.name.c_str(),
+                layer.type.c_str(), layer.forward_macs / 1e6, ms(fwd), ms(fwd_peak), fwd / fwd_peak, fwd_cpu / fwd_peak,
+                layer.backward_macs() / 1e6, ms(bwd), ms(bwd_peak), bwd_peak > 0 ? bwd / bwd_peak : 0.0,
+                bwd_peak > 0 ? bwd_cpu / bwd_peak : 0.0);
   }
   std::printf("  dot-product layers: %.3f ms measured, %.3f ms at peak (%.2fx); all layers %.3f ms, the rest "
               "%.3f ms\n",
