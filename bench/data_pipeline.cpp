@@ -41,6 +41,7 @@ DEFINE_string(make_images, "", "write --count generated JPEGs and a list file in
 DEFINE_int32(count, 1000, "images to generate with --make_images");
 DEFINE_int32(size, 256, "side of the generated images");
 DEFINE_int32(quality, 90, "JPEG quality of the generated images");
+DEFINE_double(noise, 6.0, "standard deviation of the generated images' pixel noise (more: bigger, slower JPEGs)");
 DEFINE_string(lmdb, "", "LMDB of encoded images (Data layer)");
 DEFINE_string(list, "", "image list \"path label\" per line (ImageData layer)");
 DEFINE_string(root, "", "root folder of the image list's paths");
@@ -76,7 +77,7 @@ double median(std::vector<double> values) {
 hwgq::Image generated_image(int index, int size) {
   std::mt19937 rng(static_cast<uint32_t>(index) * 2654435761u + 1);
   std::uniform_real_distribution<float> unit(0.f, 1.f);
-  std::normal_distribution<float> noise(0.f, 6.f);
+  std::normal_distribution<float> noise(0.f, static_cast<float>(FLAGS_noise));
   hwgq::Image image;
   image.height = image.width = size;
   image.channels = 3;
@@ -119,6 +120,7 @@ void make_images() {
   HWGQ_REQUIRE(FLAGS_count > 0, "--count must be positive, got " << FLAGS_count);
   HWGQ_REQUIRE(FLAGS_size > 0 && FLAGS_size <= 4096, "--size must be in [1, 4096], got " << FLAGS_size);
   HWGQ_REQUIRE(FLAGS_quality >= 1 && FLAGS_quality <= 100, "--quality must be in [1, 100], got " << FLAGS_quality);
+  HWGQ_REQUIRE(FLAGS_noise >= 0 && FLAGS_noise <= 128, "--noise must be in [0, 128], got " << FLAGS_noise);
   const std::filesystem::path folder(FLAGS_make_images);
   std::filesystem::create_directories(folder / "images");
   std::ofstream list(folder / "list.txt");
