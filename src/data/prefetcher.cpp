@@ -3,6 +3,7 @@
 #include <glog/logging.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "hwgq/blob.hpp"
 #include "hwgq/common.hpp"
@@ -182,12 +183,17 @@ void BatchPrefetcher::upload(Slot* slot) {
 void BatchPrefetcher::consume(const std::function<void(const Batch&)>& use) {
   Slot* slot = nullptr;
   {
+    const auto wait_start = std::chrono::steady_clock::now();
     std::unique_lock<std::mutex> lock(mutex_);
     changed_.wait(lock, [this] { return !ready_.empty() || failure_; });
+    consume_wait_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
+                                                                             wait_start)
+                            .count();
     // Batches finished before a failure are still good; the failure surfaces after them.
     if (ready_.empty()) std::rethrow_exception(failure_);
     slot = ready_.front();
     ready_.pop_front();
+    ++consumed_batches_;
   }
   // The producer never touches a slot that is in neither queue, so no lock is needed
   // while it is read.
@@ -198,6 +204,13 @@ void BatchPrefetcher::consume(const std::function<void(const Batch&)>& use) {
     throw;
   }
   release(slot);
+}
+
+BatchPrefetcher::WaitStats BatchPrefetcher::wait_stats() const {
+  WaitStats stats;
+  stats.batches = consumed_batches_.load();
+  stats.wait_seconds = double(consume_wait_ns_.load()) * 1e-9;
+  return stats;
 }
 
 void BatchPrefetcher::release(Slot* slot) {

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 #include "hwgq/blob.hpp"
 #include "hwgq/common.hpp"
@@ -66,6 +68,27 @@ TEST(BatchPrefetcher, FillErrorsReachTheConsumerAfterEarlierBatches) {
     EXPECT_STREQ(e.what(), "item 3 is unreadable");
   }
   EXPECT_THROW(prefetcher.consume([](const Batch&) {}), Error);
+}
+
+TEST(BatchPrefetcher, WaitStatsCountBatchesAndWaitWithinConsume) {
+  BatchPrefetcher prefetcher(1, 1, [](Batch* batch) {
+    // A slow producer: the consumer waits for most batches.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    batch->label.assign(1, 0.f);
+  });
+  EXPECT_EQ(prefetcher.wait_stats().batches, 0);
+  EXPECT_EQ(prefetcher.wait_stats().wait_seconds, 0.0);
+  prefetcher.start();
+  double inside_consume = 0;
+  for (int i = 0; i < 5; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    prefetcher.consume([](const Batch&) {});
+    inside_consume += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  const BatchPrefetcher::WaitStats stats = prefetcher.wait_stats();
+  EXPECT_EQ(stats.batches, 5);
+  EXPECT_GT(stats.wait_seconds, 0.0);
+  EXPECT_LE(stats.wait_seconds, inside_consume);
 }
 
 TEST(BatchPrefetcher, ShutsDownWhenNeverStarted) {

@@ -79,6 +79,14 @@ class BatchPrefetcher {
   // Whether this prefetcher uploads its batches (started in GPU mode with a GPU present).
   bool uploads() const { return uploads_; }
 
+  // How long consume() waited for a batch to be ready, summed over all its calls: the time
+  // the training loop stood still for data (0 when the producer always kept ahead).
+  struct WaitStats {
+    int64_t batches = 0;  // consume() calls that got a batch
+    double wait_seconds = 0;
+  };
+  WaitStats wait_stats() const;
+
   // Runs fn(i, worker) for every i in [0, n) and returns when all are done. Item i always
   // runs on worker i % decode_threads(); `worker` indexes per-worker scratch state. The first exception
   // thrown by fn is rethrown here once all items finished. Not reentrant.
@@ -116,6 +124,9 @@ class BatchPrefetcher {
   std::deque<Slot*> free_;
   std::deque<Slot*> ready_;
   std::exception_ptr failure_;
+  // wait_stats(): written by the consuming thread, readable from any.
+  std::atomic<int64_t> consumed_batches_{0};
+  std::atomic<int64_t> consume_wait_ns_{0};
 
   // parallel_for jobs for the decode workers.
   std::mutex job_mutex_;

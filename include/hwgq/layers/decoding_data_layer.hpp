@@ -51,6 +51,11 @@ class DecodingDataLayer : public Layer {
   int64_t skipped() const { return skipped_.load(); }
   // Shape of one transformed item (C x H x W).
   const std::vector<int>& item_shape() const { return item_shape_; }
+  // How long forward waited for the prefetch thread's batches (BatchPrefetcher::wait_stats)
+  // since the last setup or restore_state; zero before setup.
+  BatchPrefetcher::WaitStats prefetch_wait() const {
+    return prefetcher_ ? prefetcher_->wait_stats() : BatchPrefetcher::WaitStats();
+  }
   // Items in one pass over the source, known once the source is open.
   int64_t source_size() const override = 0;
   // The read position: "seed items" of the last batch forward consumed, counted over all
