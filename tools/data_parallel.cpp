@@ -7,6 +7,7 @@
 #include <iostream>
 #include <random>
 
+#include "hwgq/cross_replica_sum.hpp"
 #include "hwgq/replica.hpp"
 
 #ifdef HWGQ_WITH_MPI
@@ -63,7 +64,8 @@ DataParallelRun::DataParallelRun() {
   LOG(INFO) << "Data-parallel run: " << size_ << " rank(s); this is rank " << rank_;
 }
 
-DataParallelRun::~DataParallelRun() = default;
+// MPI ends with mpi_: no layer may sum over the ranks afterwards.
+DataParallelRun::~DataParallelRun() { set_cross_replica_sum(nullptr); }
 
 int DataParallelRun::local_gpu(int requested) const {
   return mpi_ ? requested + mpi_->local_rank : requested;
@@ -99,6 +101,12 @@ void DataParallelRun::attach(Solver* solver, std::function<bool()> stop_requeste
         std::make_unique<parallel::MpiGradientReducer>(world, solver, bucket_bytes, FLAGS_overlap_allreduce);
   }
   parallel::broadcast_net(world, &solver->net());
+  // Synchronized BatchNorm layers sum their per-channel statistics over the ranks here.
+  // Training only: every rank runs the same passes, so the sums pair up.
+  const parallel::MpiWorld* mpi_world = &world;
+  set_cross_replica_sum([mpi_world](double* values, int count) {
+    mpi_world->allreduce_sum(values, count, "the reduction of synchronized BatchNorm statistics");
+  });
 }
 
 void DataParallelRun::after_restore(Solver* solver) const {

@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "data_parallel.hpp"
 #include "flags.hpp"
+#include "hwgq/layers/batch_norm_layer.hpp"
 #include "hwgq/monitor/metrics_log.hpp"
 #include "hwgq/monitor/tensorboard_events.hpp"
 #include "hwgq/solver.hpp"
@@ -21,6 +22,11 @@ DEFINE_string(sighup_effect, "stop", "train: what SIGHUP does: stop, snapshot or
 DEFINE_bool(debug_nonfinite, false,
             "train: when the loss, a gradient or a weight goes NaN/Inf, also name the first layer whose output "
             "or gradient did");
+
+DEFINE_bool(sync_batch_norm, false,
+            "train under mpirun: every BatchNorm layer takes its training statistics over the batches of all "
+            "ranks (allreduced mean and variance), overriding the layers' sync_across_replicas; no effect in a "
+            "single process");
 
 DEFINE_string(tensorboard_dir, "", "train: also write TensorBoard scalars (event file) into this folder");
 
@@ -78,6 +84,32 @@ class SignalHandlers {
   SignalHandlers& operator=(const SignalHandlers&) = delete;
 };
 
+// Applies --sync_batch_norm to every BatchNorm of the solver's nets and logs which layers
+// take their statistics over all ranks.
+void configure_batch_norm_sync(Solver* solver, const DataParallelRun& run) {
+  std::vector<Net*> nets = {&solver->net()};
+  for (const auto& net : solver->test_nets()) nets.push_back(net.get());
+  std::string synchronized;
+  for (Net* net : nets) {
+    for (const auto& layer : net->layers()) {
+      auto* batch_norm = dynamic_cast<BatchNormLayer*>(layer.get());
+      if (!batch_norm) continue;
+      if (FLAGS_sync_batch_norm) batch_norm->set_sync_across_replicas(true);
+      if (net == &solver->net() && batch_norm->sync_across_replicas()) {
+        synchronized += (synchronized.empty() ? "" : ", ") + batch_norm->name();
+      }
+    }
+  }
+  if (FLAGS_sync_batch_norm) {
+    LOG(INFO) << "--sync_batch_norm: every BatchNorm layer takes its batch statistics over all " << run.size()
+              << " rank(s) (the flag overrides the layers' sync_across_replicas)"
+              << (run.active() ? "" : "; with one process this changes nothing");
+  } else if (!synchronized.empty()) {
+    LOG(INFO) << "BatchNorm layers with batch statistics over all " << run.size()
+              << " rank(s) (sync_across_replicas): " << synchronized;
+  }
+}
+
 }  // namespace
 
 namespace {
@@ -129,6 +161,7 @@ int train_replica(DataParallelRun& run) {
     solver->net().copy_trained_layers_from(weights);
   }
   solver->set_debug_nonfinite(FLAGS_debug_nonfinite);
+  configure_batch_norm_sync(solver.get(), run);
 
   // A resumed run keeps the earlier run's records before the iteration it resumes from.
   int resume_iteration = -1;

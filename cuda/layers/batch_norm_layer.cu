@@ -145,6 +145,12 @@ void BatchNormLayer::global_normalization_gpu(const float** mean, const float** 
 
 void BatchNormLayer::forward_gpu(const BlobVec& bottom, const BlobVec& top) {
   if (folded_) return;
+  // Synchronized statistics are summed over the replicas on the host: this pass runs on the
+  // CPU (the blobs move there and back), correct rather than fast.
+  if (!use_global_stats_ && replica_sum()) {
+    forward_cpu(bottom, top);
+    return;
+  }
   const int C = channels_, S = spatial_, N = num_;
   const int64_t count = int64_t(N) * C * S;
   gpu_stats_.reshape({kStats, C});
@@ -198,6 +204,10 @@ void BatchNormLayer::backward_gpu(const BlobVec& top, const std::vector<bool>& p
   const int C = channels_, S = spatial_, N = num_;
   const int64_t count = int64_t(N) * C * S;
   if (count == 0) return;
+  if (!use_global_stats_ && replica_sum()) {
+    backward_cpu(top, propagate_down, bottom);
+    return;
+  }
   float* stats = gpu_stats_.mutable_gpu_data();
   const float* mean = stats + kMean * C;
   const float* inv_std = stats + kInvStd * C;

@@ -39,6 +39,7 @@ void BatchNormLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {
   moving_average_fraction_ = p.moving_average_fraction();
   configured_moving_average_fraction_ = moving_average_fraction_;
   eps_ = p.eps();
+  sync_across_replicas_ = p.sync_across_replicas();
   HWGQ_REQUIRE(moving_average_fraction_ >= 0.f && moving_average_fraction_ <= 1.f,
                where() << "moving_average_fraction must lie in [0, 1], got " << moving_average_fraction_);
   HWGQ_REQUIRE(eps_ > 0.f, where() << "eps must be positive, got " << eps_);
@@ -90,9 +91,19 @@ void BatchNormLayer::reshape(const BlobVec& bottom, const BlobVec& top) {
   if (bottom[0] != top[0]) top[0]->reshape_like(b);
 }
 
+const CrossReplicaSum* BatchNormLayer::replica_sum() const {
+  const CrossReplicaSum& sum = cross_replica_sum();
+  return sync_across_replicas_ && sum ? &sum : nullptr;
+}
+
 void BatchNormLayer::batch_statistics(const float* x) {
   const int C = channels_, S = spatial_, N = num_;
   const double m = double(N) * S;
+  batch_count_ = m;
+  if (const CrossReplicaSum* sum = replica_sum()) {
+    synchronized_batch_statistics(x, *sum);
+    return;
+  }
   if (S == 1) {
     // N x C: rows are samples, so accumulate across rows with the channels vectorised.
     std::vector<double> sum(C, 0.0), sq(C, 0.0);
@@ -126,6 +137,54 @@ void BatchNormLayer::batch_statistics(const float* x) {
   for (int c = 0; c < C; ++c) inv_std_[c] = 1.f / std::sqrt(variance_[c] + eps_);
 }
 
+// The same two passes as batch_statistics, each pass's per-channel sums (and, with the
+// first, the count) added over all replicas before they are divided.
+void BatchNormLayer::synchronized_batch_statistics(const float* x, const CrossReplicaSum& sum) {
+  const int C = channels_, S = spatial_, N = num_;
+  std::vector<double> totals(C + 1, 0.0);
+  if (S == 1) {
+    for (int n = 0; n < N; ++n) {
+      const float* row = x + size_t(n) * C;
+      for (int c = 0; c < C; ++c) totals[c] += row[c];
+    }
+  } else {
+#pragma omp parallel for if (size_t(N) * C * S >= size_t(kParallelMin))
+    for (int c = 0; c < C; ++c) {
+      double total = 0.0;
+      for (int n = 0; n < N; ++n) total += row_sum(x + (size_t(n) * C + c) * S, S);
+      totals[c] = total;
+    }
+  }
+  totals[C] = double(N) * S;
+  sum(totals.data(), C + 1);
+  batch_count_ = totals[C];
+  const double m = batch_count_;
+  for (int c = 0; c < C; ++c) mean_[c] = static_cast<float>(totals[c] / m);
+
+  std::vector<double> sq(C, 0.0);
+  if (S == 1) {
+    for (int n = 0; n < N; ++n) {
+      const float* row = x + size_t(n) * C;
+      for (int c = 0; c < C; ++c) {
+        const double d = double(row[c]) - mean_[c];
+        sq[c] += d * d;
+      }
+    }
+  } else {
+#pragma omp parallel for if (size_t(N) * C * S >= size_t(kParallelMin))
+    for (int c = 0; c < C; ++c) {
+      double total = 0.0;
+      for (int n = 0; n < N; ++n) total += row_sum_sq_dev(x + (size_t(n) * C + c) * S, S, mean_[c]);
+      sq[c] = total;
+    }
+  }
+  sum(sq.data(), C);
+  for (int c = 0; c < C; ++c) {
+    variance_[c] = static_cast<float>(sq[c] / m);
+    inv_std_[c] = 1.f / std::sqrt(variance_[c] + eps_);
+  }
+}
+
 void BatchNormLayer::global_statistics() {
   const float factor = blobs_[2]->cpu_data()[0];
   // A fresh layer has seen no batch yet: its statistics read as zero, not as 0 / 0.
@@ -157,8 +216,9 @@ void BatchNormLayer::global_normalization_cpu(const float** mean, const float** 
 
 void BatchNormLayer::update_running_statistics() {
   const float maf = moving_average_fraction_;
-  const double m = double(num_) * spatial_;
-  // The stored variance is the unbiased estimate m / (m - 1) * var.
+  // The stored variance is the unbiased estimate m / (m - 1) * var, m counting the values
+  // of every replica the statistics were taken over.
+  const double m = batch_count_;
   const float correction = m > 1 ? static_cast<float>(m / (m - 1)) : 1.f;
   float* factor = blobs_[2]->mutable_cpu_data();
   factor[0] = factor[0] * maf + 1.f;
@@ -257,10 +317,11 @@ void BatchNormLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& p
   const float* x = saved_x_norm_ ? x_norm_.cpu_data() : bottom[0]->cpu_data();
   const bool recompute = !saved_x_norm_;
   const float* mean = mean_.data();
-  const double m = double(N) * S;
-  std::vector<float> mean_dy(C), mean_dyy(C);
+  // Per channel the sums of dy (sums[c]) and of dy * y (sums[C + c]).
+  std::vector<double> sums(2 * size_t(C), 0.0);
   if (S == 1) {
-    std::vector<double> a(C, 0.0), b(C, 0.0);
+    double* a = sums.data();
+    double* b = sums.data() + C;
     for (int n = 0; n < N; ++n) {
       const float* xr = x + size_t(n) * C;
       const float* g = dy + size_t(n) * C;
@@ -269,10 +330,6 @@ void BatchNormLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& p
         a[c] += g[c];
         b[c] += double(g[c]) * yv;
       }
-    }
-    for (int c = 0; c < C; ++c) {
-      mean_dy[c] = static_cast<float>(a[c] / m);
-      mean_dyy[c] = static_cast<float>(b[c] / m);
     }
   } else {
 #pragma omp parallel for if (rows * S >= size_t(kParallelMin))
@@ -293,9 +350,17 @@ void BatchNormLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& p
         a += ra;
         b += rb;
       }
-      mean_dy[c] = static_cast<float>(a / m);
-      mean_dyy[c] = static_cast<float>(b / m);
+      sums[c] = a;
+      sums[C + c] = b;
     }
+  }
+  // Synchronized, the statistics depend on every replica's inputs, and so do these means.
+  if (const CrossReplicaSum* sum = replica_sum()) (*sum)(sums.data(), 2 * C);
+  const double m = batch_count_;
+  std::vector<float> mean_dy(C), mean_dyy(C);
+  for (int c = 0; c < C; ++c) {
+    mean_dy[c] = static_cast<float>(sums[c] / m);
+    mean_dyy[c] = static_cast<float>(sums[C + c] / m);
   }
   // dx may alias dy (in place): each element is read once, then written.
   if (S == 1) {

@@ -9,10 +9,17 @@
 // blobs[2] = the running normaliser (1); the averages are blobs[0..1] / blobs[2].
 // Axis 1 is the channel axis; every other axis is averaged over (2-d N x C and 4-d
 // N x C x H x W bottoms alike).
+//
+// Synchronized (sync_across_replicas, or `hwgq train --sync_batch_norm`): in a data-parallel
+// run the training statistics are those of all ranks' batches together, through the
+// thread's cross_replica_sum (cross_replica_sum.hpp): forward sums the per-channel sums and
+// counts, then the squared deviations from the global mean; backward sums the per-channel
+// sums of dy and dy * y. Without an installed sum (one process) nothing changes.
 #pragma once
 
 #include <vector>
 
+#include "hwgq/cross_replica_sum.hpp"
 #include "hwgq/layer.hpp"
 
 namespace hwgq {
@@ -32,6 +39,11 @@ class BatchNormLayer : public TypedLayer<BatchNormLayer> {
 
   bool use_global_stats() const { return use_global_stats_; }
   int channels() const { return channels_; }
+
+  // Whether training-mode statistics are taken over all replicas (see above). Set from
+  // sync_across_replicas at setup; the CLI's --sync_batch_norm sets it afterwards.
+  bool sync_across_replicas() const { return sync_across_replicas_; }
+  void set_sync_across_replicas(bool sync) { sync_across_replicas_ = sync; }
 
   // Inference fusion (set by Net in the TEST phase, docs/layers/quant.md): the Quant layer
   // reading this layer's output normalises by itself, so forward leaves the top alone and
@@ -60,17 +72,25 @@ class BatchNormLayer : public TypedLayer<BatchNormLayer> {
 
  private:
   void batch_statistics(const float* x);
+  void synchronized_batch_statistics(const float* x, const CrossReplicaSum& sum);
+  // The sum to synchronize batch statistics with, or null when they stay this replica's
+  // own (not synchronized, or no sum installed).
+  const CrossReplicaSum* replica_sum() const;
   void global_statistics();
   void update_running_statistics();
 
   bool use_global_stats_ = false;
   bool folded_ = false;
+  bool sync_across_replicas_ = false;
   float moving_average_fraction_ = 0.999f;
   float configured_moving_average_fraction_ = 0.999f;
   float eps_ = 1e-5f;
   int num_ = 0;
   int channels_ = 0;
   int spatial_ = 0;
+  // The number of values per channel the last batch statistics were taken over: N x H x W
+  // of this replica, or of all replicas when synchronized.
+  double batch_count_ = 0;
   // Per-channel statistics of the last forward pass, reused by backward.
   std::vector<float> mean_;
   std::vector<float> variance_;
