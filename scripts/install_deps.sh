@@ -15,6 +15,7 @@ packages=(
   librsvg2-bin      # rsvg-convert: PNG figures from hwgq plot
   python3-dev python3-venv python3-numpy   # the Python package and the test script's virtual environment
   libopenmpi-dev openmpi-bin
+  libdnnl-dev       # oneDNN: blocked-layout float convolutions on the CPU
   # The sanitizer + fuzzing build (clang, libFuzzer, LLVM's OpenMP, OpenBLAS without libgomp).
   clang libclang-rt-14-dev libomp-dev libopenblas-pthread-dev
 )

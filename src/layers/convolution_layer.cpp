@@ -1,6 +1,9 @@
 #include "hwgq/layers/convolution_layer.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <map>
+#include <tuple>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -9,6 +12,8 @@
 #include "hwgq/layers/conv_param.hpp"
 #include "hwgq/layers/param_blobs.hpp"
 #include "hwgq/math/blas.hpp"
+#include "conv_dnnl_engine.hpp"
+#include "conv_engine_selector.hpp"
 
 namespace hwgq {
 
@@ -162,11 +167,52 @@ void ConvolutionLayer::backward_image(const float* x, const float* dy, const flo
   }
 }
 
+struct ConvolutionLayer::CpuEngines {
+  ConvEngineSelector selector;
+#ifdef HWGQ_WITH_DNNL
+  std::map<std::tuple<int, int, int, int>, std::unique_ptr<DnnlConvolution>> dnnl;
+#endif
+};
+
+ConvolutionLayer::CpuEngines& ConvolutionLayer::cpu_engines() {
+  if (!cpu_engines_) cpu_engines_ = std::make_shared<CpuEngines>();
+  return *cpu_engines_;
+}
+
+namespace {
+
+ConvEngineSelector::Shape engine_shape(int num, const Conv2dGeometry& geom) {
+  return {num, geom.height, geom.width, max_threads()};
+}
+
+}  // namespace
+
+#ifdef HWGQ_WITH_DNNL
+// oneDNN's kernels split their work for the thread count they were made with, so that is
+// part of the key.
+DnnlConvolution& ConvolutionLayer::dnnl_convolution() {
+  auto& made = cpu_engines().dnnl[std::make_tuple(num_, geom_.height, geom_.width, max_threads())];
+  if (!made) made = std::make_unique<DnnlConvolution>(geom_, num_, num_output_, group_, bias_term_);
+  return *made;
+}
+#endif
+
 void ConvolutionLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
   const float* w = weights_for_forward();
   const float* bias = bias_term_ ? blobs_[1]->cpu_data() : nullptr;
   const float* x = bottom[0]->cpu_data();
   float* y = top[0]->mutable_cpu_data();
+  cpu_engines().selector.run(
+      name(), ConvPass::Forward, engine_shape(num_, geom_), [&] { forward_im2col(x, w, bias, y); },
+      [&] {
+#ifdef HWGQ_WITH_DNNL
+        dnnl_convolution().forward(x, w, bias, y);
+#endif
+      },
+      nullptr);
+}
+
+void ConvolutionLayer::forward_im2col(const float* x, const float* w, const float* bias, float* y) {
   const size_t in_step = static_cast<size_t>(channels_) * geom_.height * geom_.width;
   const size_t out_step = static_cast<size_t>(num_output_) * out_spatial_;
   const int threads = max_threads();
@@ -209,8 +255,45 @@ void ConvolutionLayer::backward_cpu(const BlobVec& top, const std::vector<bool>&
 
   const float* x = bottom[0]->cpu_data();
   const float* w = weights_for_backward();
-  float* dw = want_dw ? blobs_[0]->mutable_cpu_diff() : nullptr;
-  float* dx = want_dx ? bottom[0]->mutable_cpu_diff() : nullptr;
+  const ConvEngineSelector::Shape shape = engine_shape(num_, geom_);
+  if (want_dw) {
+    float* dw = blobs_[0]->mutable_cpu_diff();
+    // The weight gradient adds to the diff: while both engines are timed, each run starts
+    // from the diff as it was (saved at the first reset, put back at the later ones).
+    std::vector<float> before;
+    const auto reset = [&] {
+      if (before.empty()) {
+        before.assign(dw, dw + blobs_[0]->count());
+      } else {
+        std::copy(before.begin(), before.end(), dw);
+      }
+    };
+    cpu_engines().selector.run(
+        name(), ConvPass::BackwardWeights, shape, [&] { backward_im2col(x, dy, w, dw, nullptr); },
+        [&] {
+#ifdef HWGQ_WITH_DNNL
+          dnnl_convolution().backward_weights(x, dy, dw);
+#endif
+        },
+        reset);
+  }
+  if (want_dx) {
+    float* dx = bottom[0]->mutable_cpu_diff();
+    cpu_engines().selector.run(
+        name(), ConvPass::BackwardData, shape, [&] { backward_im2col(x, dy, w, nullptr, dx); },
+        [&] {
+#ifdef HWGQ_WITH_DNNL
+          dnnl_convolution().backward_data(dy, w, dx);
+#endif
+        },
+        nullptr);
+  }
+}
+
+void ConvolutionLayer::backward_im2col(const float* x, const float* dy, const float* w, float* dw, float* dx) {
+  const bool want_dw = dw != nullptr;
+  const bool want_dx = dx != nullptr;
+  const size_t out_step = static_cast<size_t>(num_output_) * out_spatial_;
   const size_t in_step = static_cast<size_t>(channels_) * geom_.height * geom_.width;
   const int threads = max_threads();
   const bool parallel = parallel_over_images(threads);

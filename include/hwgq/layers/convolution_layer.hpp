@@ -1,5 +1,6 @@
-// 2-d convolution (Caffe's Convolution, convolution_param) on N x C x H x W blobs, lowered
-// to GEMM with im2col. Weights are num_output x (C / group) x kernel_h x kernel_w, bias is
+// 2-d convolution (Caffe's Convolution, convolution_param) on N x C x H x W blobs. On the
+// CPU each pass runs lowered to GEMM with im2col or through oneDNN, whichever measured
+// faster for the layer and shape (hwgq/layers/conv_engine.hpp); on the GPU through cuDNN. Weights are num_output x (C / group) x kernel_h x kernel_w, bias is
 // num_output. Output size per axis: (H + 2 pad - (dilation (kernel - 1) + 1)) / stride + 1.
 #pragma once
 
@@ -10,6 +11,8 @@
 #include "hwgq/math/im2col.hpp"
 
 namespace hwgq {
+
+class DnnlConvolution;
 
 class ConvolutionLayer : public TypedLayer<ConvolutionLayer> {
  public:
@@ -50,6 +53,9 @@ class ConvolutionLayer : public TypedLayer<ConvolutionLayer> {
   }
 
  private:
+  // The im2col + GEMM engine over the whole batch. Either of dw and dx may be null.
+  void forward_im2col(const float* x, const float* w, const float* bias, float* y);
+  void backward_im2col(const float* x, const float* dy, const float* w, float* dw, float* dx);
   void forward_image(const float* x, const float* w, const float* bias, float* y, float* col) const;
   void backward_image(const float* x, const float* dy, const float* w, float* dw, float* dx, float* col) const;
   // Whether to spread images over OpenMP threads (each with a single-threaded GEMM) rather
@@ -65,6 +71,12 @@ class ConvolutionLayer : public TypedLayer<ConvolutionLayer> {
   Conv2dGeometry geom_{};
   int num_ = 0;
   int out_spatial_ = 0;
+  // The CPU engine choices and oneDNN primitives per input shape (convolution_layer.cpp).
+  struct CpuEngines;
+  std::shared_ptr<CpuEngines> cpu_engines_;
+  CpuEngines& cpu_engines();
+  // The oneDNN primitives for the current shape, made on first use (builds with oneDNN).
+  DnnlConvolution& dnnl_convolution();
   // cuDNN descriptors and the algorithms chosen per input shape
   // (cuda/layers/convolution_layer.cpp).
   struct GpuState;
