@@ -6,6 +6,7 @@
 #include <chrono>
 #include <limits>
 
+#include "hwgq/layers/conv_engine_choices.hpp"
 #include "hwgq/common.hpp"
 
 namespace hwgq {
@@ -44,13 +45,23 @@ void ConvEngineSelector::run(const std::string& layer, ConvPass pass, const Shap
   if (mode == ConvEngineMode::Dnnl) return dnnl();
   if (!conv_dnnl_available()) return im2col();
   const auto key = std::make_tuple(shape.num, shape.height, shape.width, shape.threads, pass);
-  const auto known = chosen_.find(key);
+  auto known = chosen_.find(key);
+  if (known == chosen_.end()) {
+    if (const std::optional<ConvEngine> recorded = recorded_conv_engine(choice_key(pass, shape))) {
+      known = chosen_.emplace(key, *recorded).first;
+    }
+  }
   if (known != chosen_.end()) {
     if (known->second == ConvEngine::Dnnl) return dnnl();
     return im2col();
   }
-  // choose() leaves the pass's outputs computed.
+  // choose() leaves the pass's outputs computed by the engine it returns.
   chosen_[key] = choose(layer, pass, shape, im2col, dnnl, reset);
+}
+
+std::string ConvEngineSelector::choice_key(ConvPass pass, const Shape& shape) {
+  return conv_engine_machine_key(shape.threads) + '\t' + pass_name(pass) + " of " + shape.convolution + " on " +
+         std::to_string(shape.num) + " x " + std::to_string(shape.height) + " x " + std::to_string(shape.width);
 }
 
 ConvEngine ConvEngineSelector::choose(const std::string& layer, ConvPass pass, const Shape& shape,
@@ -80,10 +91,18 @@ ConvEngine ConvEngineSelector::choose(const std::string& layer, ConvPass pass, c
     fresh();
     dnnl_ms = std::min(dnnl_ms, milliseconds(dnnl));
   }
-  const ConvEngine engine = dnnl_ms < im2col_ms ? ConvEngine::Dnnl : ConvEngine::Im2col;
+  const ConvEngine measured = dnnl_ms < im2col_ms ? ConvEngine::Dnnl : ConvEngine::Im2col;
+  const ConvEngine engine = record_conv_engine(choice_key(pass, shape), measured);
   LOG(INFO) << layer << ": " << pass_name(pass) << " on " << shape.num << " x " << shape.height << " x "
             << shape.width << " (" << shape.threads << " threads): im2col " << im2col_ms << " ms, oneDNN " << dnnl_ms
-            << " ms -> " << conv_engine_name(engine);
+            << " ms -> " << conv_engine_name(engine)
+            << (engine == measured ? "" : " (as another process recorded first)");
+  // The outputs must be the chosen engine's, as they will be in every later run that reads
+  // the recorded choice; the last timed run was oneDNN's.
+  if (engine == ConvEngine::Im2col) {
+    fresh();
+    im2col();
+  }
   return engine;
 }
 

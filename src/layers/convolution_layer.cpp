@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <sstream>
 #include <tuple>
 
 #ifdef _OPENMP
@@ -181,8 +182,13 @@ ConvolutionLayer::CpuEngines& ConvolutionLayer::cpu_engines() {
 
 namespace {
 
-ConvEngineSelector::Shape engine_shape(int num, const Conv2dGeometry& geom) {
-  return {num, geom.height, geom.width, max_threads()};
+ConvEngineSelector::Shape engine_shape(int num, const Conv2dGeometry& geom, int num_output, int group, bool bias) {
+  std::ostringstream convolution;
+  convolution << geom.channels << " -> " << num_output << " channels, kernel " << geom.kernel_h << "x" << geom.kernel_w
+              << ", stride " << geom.stride_h << "x" << geom.stride_w << ", pad " << geom.pad_h << "x" << geom.pad_w
+              << ", dilation " << geom.dilation_h << "x" << geom.dilation_w << ", group " << group
+              << (bias ? ", bias" : ", no bias");
+  return {num, geom.height, geom.width, max_threads(), convolution.str()};
 }
 
 }  // namespace
@@ -203,7 +209,8 @@ void ConvolutionLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
   const float* x = bottom[0]->cpu_data();
   float* y = top[0]->mutable_cpu_data();
   cpu_engines().selector.run(
-      name(), ConvPass::Forward, engine_shape(num_, geom_), [&] { forward_im2col(x, w, bias, y); },
+      name(), ConvPass::Forward, engine_shape(num_, geom_, num_output_, group_, bias_term_),
+      [&] { forward_im2col(x, w, bias, y); },
       [&] {
 #ifdef HWGQ_WITH_DNNL
         dnnl_convolution().forward(x, w, bias, y);
@@ -255,7 +262,7 @@ void ConvolutionLayer::backward_cpu(const BlobVec& top, const std::vector<bool>&
 
   const float* x = bottom[0]->cpu_data();
   const float* w = weights_for_backward();
-  const ConvEngineSelector::Shape shape = engine_shape(num_, geom_);
+  const ConvEngineSelector::Shape shape = engine_shape(num_, geom_, num_output_, group_, bias_term_);
   if (want_dw) {
     float* dw = blobs_[0]->mutable_cpu_diff();
     // The weight gradient adds to the diff: while both engines are timed, each run starts
