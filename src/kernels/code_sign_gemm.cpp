@@ -6,6 +6,10 @@
 #include <cmath>
 #include <cstring>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "code_sign_gemm_kernels.hpp"
 #include "hwgq/common.hpp"
 #include "hwgq/quant/binarize.hpp"
@@ -114,20 +118,48 @@ bool map_codes(const float* x, size_t count, const LevelCodes& codes, uint8_t* o
   return ok;
 }
 
+namespace {
+
+// Interleaves 4 rows of 16 codes (row stride `stride`) into one 64-byte panel group:
+// out[n * 4 + i] = rows[i * stride + n].
+inline void interleave_group(const uint8_t* rows, size_t stride, uint8_t* out) {
+#ifdef __SSE2__
+  const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows));
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows + stride));
+  const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows + 2 * stride));
+  const __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows + 3 * stride));
+  const __m128i ab_lo = _mm_unpacklo_epi8(a, b), ab_hi = _mm_unpackhi_epi8(a, b);
+  const __m128i cd_lo = _mm_unpacklo_epi8(c, d), cd_hi = _mm_unpackhi_epi8(c, d);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_unpacklo_epi16(ab_lo, cd_lo));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), _mm_unpackhi_epi16(ab_lo, cd_lo));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 32), _mm_unpacklo_epi16(ab_hi, cd_hi));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 48), _mm_unpackhi_epi16(ab_hi, cd_hi));
+#else
+  for (int n = 0; n < kPanelColumns; ++n) {
+    for (int i = 0; i < kDepthGroup; ++i) out[n * kDepthGroup + i] = rows[i * stride + n];
+  }
+#endif
+}
+
+}  // namespace
+
 void pack_conv_codes(const uint8_t* code_image, const Conv2dGeometry& g, int channel_begin, int channels,
                      PackedCodes* out) {
   const int out_h = g.out_height();
   const int out_w = g.out_width();
   out->resize(channels * g.kernel_h * g.kernel_w, out_h * out_w);
-  uint8_t* dst = out->data.data();
-  const size_t group_stride = static_cast<size_t>(kDepthGroup) * kPanelColumns;
-  const size_t panel_bytes = out->panel_bytes();
+  // First the byte im2col, rows of all padded columns (runs copied whole), then each 4 rows
+  // x 16 columns interleaved into the panel layout: two cheap passes instead of one byte
+  // scatter, which cost more than the GEMM itself.
+  const size_t row_bytes = static_cast<size_t>(out->panels) * kPanelColumns;
+  std::vector<uint8_t>& rows = out->staging;
+  rows.assign(row_bytes * out->groups * kDepthGroup, 0);
   int k = 0;
   for (int c = 0; c < channels; ++c) {
     const uint8_t* plane = code_image + static_cast<size_t>(channel_begin + c) * g.height * g.width;
     for (int kh = 0; kh < g.kernel_h; ++kh) {
       for (int kw = 0; kw < g.kernel_w; ++kw, ++k) {
-        uint8_t* row = dst + static_cast<size_t>(k / kDepthGroup) * group_stride + k % kDepthGroup;
+        uint8_t* row = rows.data() + static_cast<size_t>(k) * row_bytes;
         const int x_offset = kw * g.dilation_w - g.pad_w;
         // Output pixels whose input column is inside the image: [ow_begin, ow_end).
         int ow_begin = 0;
@@ -136,15 +168,26 @@ void pack_conv_codes(const uint8_t* code_image, const Conv2dGeometry& g, int cha
         while (ow_end > ow_begin && (ow_end - 1) * g.stride_w + x_offset >= g.width) --ow_end;
         for (int oh = 0; oh < out_h; ++oh) {
           const int y = oh * g.stride_h + kh * g.dilation_h - g.pad_h;
-          if (y < 0 || y >= g.height) continue;  // padding: the zeroed codes stay
-          const uint8_t* src = plane + static_cast<size_t>(y) * g.width + x_offset;
-          const int p0 = oh * out_w;
-          for (int ow = ow_begin; ow < ow_end; ++ow) {
-            const int p = p0 + ow;
-            row[(p / kPanelColumns) * panel_bytes + (p % kPanelColumns) * kDepthGroup] = src[ow * g.stride_w];
+          // Padding rows and columns: the zeroed codes stay.
+          if (y < 0 || y >= g.height || ow_end == ow_begin) continue;
+          const uint8_t* src = plane + static_cast<size_t>(y) * g.width;
+          uint8_t* dst = row + static_cast<size_t>(oh) * out_w;
+          if (g.stride_w == 1) {
+            std::memcpy(dst + ow_begin, src + ow_begin + x_offset, ow_end - ow_begin);
+          } else {
+            for (int ow = ow_begin; ow < ow_end; ++ow) dst[ow] = src[ow * g.stride_w + x_offset];
           }
         }
       }
+    }
+  }
+  const size_t panel_bytes = out->panel_bytes();
+  const size_t group_bytes = static_cast<size_t>(kDepthGroup) * kPanelColumns;
+  for (int group = 0; group < out->groups; ++group) {
+    const uint8_t* group_rows = rows.data() + static_cast<size_t>(group) * kDepthGroup * row_bytes;
+    for (int panel = 0; panel < out->panels; ++panel) {
+      interleave_group(group_rows + panel * kPanelColumns, row_bytes,
+                       out->data.data() + panel * panel_bytes + group * group_bytes);
     }
   }
 }

@@ -45,6 +45,8 @@ struct PackedCodes {
   int groups = 0;  // padded depth / kDepthGroup
   int panels = 0;
   std::vector<uint8_t> data;
+  // pack_conv_codes' byte im2col, kept to reuse its allocation.
+  std::vector<uint8_t> staging;
   size_t panel_bytes() const { return static_cast<size_t>(groups) * kDepthGroup * kPanelColumns; }
   // Sizes data for depth x columns and zeroes it.
   void resize(int depth, int columns);
