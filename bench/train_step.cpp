@@ -32,6 +32,9 @@ DEFINE_int32(classes, 10, "labels are drawn from [0, classes)");
 DEFINE_bool(gpu, false, "run on the GPU");
 DEFINE_int32(device, 0, "GPU id with --gpu");
 DEFINE_bool(tf32, false, "allow TF32 tensor-core math on the GPU (default: full float32)");
+DEFINE_bool(integer_forward, true,
+            "binary layers fed by a uniform Quant forward with the exact integer kernel "
+            "(pass integer_binary_forward); false: float forward");
 
 int main(int argc, char** argv) {
   hwgq::restart_with_thread_wait_policy(argv);  // the same thread waiting as the hwgq tool
@@ -50,6 +53,7 @@ int main(int argc, char** argv) {
     hwgq::SolverParameter solver;
     hwgq::read_text_proto(FLAGS_model, solver.mutable_net_param());
     if (FLAGS_batch > 0) hwgq::set_batch_size(solver.mutable_net_param(), FLAGS_batch);
+    solver.mutable_net_param()->set_integer_binary_forward(FLAGS_integer_forward);
     solver.set_base_lr(0.01f);
     solver.set_lr_policy("fixed");
     solver.set_momentum(0.9f);

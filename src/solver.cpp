@@ -166,6 +166,8 @@ void Solver::init_nets() {
   train_state.set_phase(TRAIN);
   *train_with_state.mutable_state() = train_state;
   net_ = std::make_unique<Net>(train_with_state, TRAIN, train_origin);
+  // Training nets get the integer forward of binary layers too (backward stays float).
+  apply_net_pass(*net_, "integer_binary_forward");
 
   // Test nets: explicit test_net / test_net_param entries, then the generic net for the
   // remaining test_iter entries.

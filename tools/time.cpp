@@ -38,7 +38,8 @@ int time(const std::vector<std::string>& args) {
     NetBuildOptions options = inference_options();
     if (FLAGS_phase != "TEST") {
       options.phase = TRAIN;
-      options.passes.clear();
+      // What the solver's training net gets: the inference passes do not apply.
+      options.passes = {"integer_binary_forward"};
     }
     options.batch_size = FLAGS_batch;
     built = build_net(FLAGS_model, options);

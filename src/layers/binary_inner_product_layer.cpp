@@ -1,5 +1,7 @@
 #include "hwgq/layers/binary_inner_product_layer.hpp"
 
+#include <glog/logging.h>
+
 #include "hwgq/math/blas.hpp"
 #include "hwgq/quant/binarize.hpp"
 
@@ -46,6 +48,47 @@ const float* BinaryInnerProductLayer::weights_for_forward() {
 
 const float* BinaryInnerProductLayer::weights_for_backward() {
   return use_binarization_ ? binary_weights_.cpu_data() : blobs_[0]->cpu_data();
+}
+
+bool BinaryInnerProductLayer::integer_forward_allowed() const {
+  return use_binarization_ && param_.binary_inner_product_param().integer_forward();
+}
+
+void BinaryInnerProductLayer::use_integer_forward(const kernels::LevelCodes& codes) {
+  HWGQ_REQUIRE(integer_forward_allowed(), where() << "the integer forward needs use_binarization and integer_forward");
+  integer_codes_ = std::make_unique<kernels::LevelCodes>(codes);
+}
+
+void BinaryInnerProductLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
+  if (integer_codes_ && forward_integer(bottom, top)) return;
+  InnerProductLayer::forward_cpu(bottom, top);
+}
+
+bool BinaryInnerProductLayer::forward_integer(const BlobVec& bottom, const BlobVec& top) {
+  const int depth = input_size();
+  const int outputs = num_output();
+  const int rows = bottom[0]->count() / depth;
+  codes_.resize(bottom[0]->count());
+  if (!kernels::map_codes(bottom[0]->cpu_data(), codes_.size(), *integer_codes_, codes_.data())) {
+    if (!warned_fallback_) {
+      LOG(WARNING) << where() << "a bottom value is neither 0 nor one of the Quant levels (NaN?); this forward and "
+                   << "any such later one use the float path";
+      warned_fallback_ = true;
+    }
+    return false;
+  }
+  // Signs, alphas and the float alpha * sign(W) that backward uses, in one pass over W.
+  binary_weights_.reshape_like(*blobs_[0]);
+  kernels::pack_signs(blobs_[0]->cpu_data(), outputs, depth, use_alpha_, &signs_, binary_weights_.mutable_cpu_data());
+  alphas_ = signs_.alphas;
+  kernels::pack_matrix_codes(codes_.data(), rows, depth, &packed_);
+  // C = sign(W) codes^T is outputs x rows; the top is rows x outputs.
+  sums_.resize(static_cast<size_t>(outputs) * rows);
+  kernels::code_sign_gemm(signs_, packed_, sums_.data(), rows, true);
+  const float* bias = param_.inner_product_param().bias_term() ? blobs_[1]->cpu_data() : nullptr;
+  kernels::scale_rows(sums_.data(), rows, outputs, rows, signs_.alphas.data(), integer_codes_->step, bias,
+                      top[0]->mutable_cpu_data(), 1, outputs);
+  return true;
 }
 
 }  // namespace hwgq

@@ -5,6 +5,7 @@
 
 #include "hwgq/passes/fold_batch_norm_quant.hpp"
 #include "hwgq/passes/fuse_packed_quant.hpp"
+#include "hwgq/passes/integer_binary_forward.hpp"
 
 namespace hwgq {
 
@@ -16,6 +17,10 @@ const std::vector<NetPass>& net_passes() {
        "a packed binary layer computes the folded BatchNorm + Quant after it from its accumulators (after "
        "fold_batch_norm_quant)",
        fuse_packed_quant},
+      {"integer_binary_forward",
+       "binary layers whose bottom is a uniform Quant's output forward with the exact integer kernel (CPU; training "
+       "and test nets)",
+       integer_binary_forward},
   };
   return passes;
 }
@@ -29,6 +34,6 @@ int apply_net_pass(Net& net, const std::string& name) {
   HWGQ_FAIL("unknown graph pass \"" << name << "\"; known passes: " << known.str());
 }
 
-std::vector<std::string> default_inference_passes() { return {"fold_batch_norm_quant", "fuse_packed_quant"}; }
+std::vector<std::string> default_inference_passes() { return {"fold_batch_norm_quant", "fuse_packed_quant", "integer_binary_forward"}; }
 
 }  // namespace hwgq

@@ -6,10 +6,17 @@
 // the plain convolution's gradient, written to the real W's diff (identity straight-through:
 // no |w| <= 1 mask, no alpha derivative), as in the authors' code. With use_binarization:
 // false the layer is a plain Convolution.
+//
+// Integer forward (CPU): when the pass integer_binary_forward finds that the bottom is a
+// uniform Quant's output, forward maps it to level codes and computes
+// alpha_o * step * sum(sign(W) * code) (+ bias) with the exact int32 kernel
+// (kernels/code_sign_gemm.hpp); backward stays float (docs/layers/binary_layers.md).
 #pragma once
 
+#include <memory>
 #include <vector>
 
+#include "hwgq/kernels/code_sign_gemm.hpp"
 #include "hwgq/layers/convolution_layer.hpp"
 
 namespace hwgq {
@@ -31,7 +38,15 @@ class BinaryConvolutionLayer : public TypedLayer<BinaryConvolutionLayer, Convolu
   bool use_alpha() const { return use_alpha_; }
   bool use_binarization() const { return use_binarization_; }
 
+  // Whether binary_convolution_param.integer_forward allows the integer forward.
+  bool integer_forward_allowed() const;
+  // From now on forward reads the bottom as values of `codes` (set by the pass
+  // integer_binary_forward, which checked that a Quant with these levels writes it).
+  void use_integer_forward(const kernels::LevelCodes& codes);
+  bool integer_forward() const { return integer_codes_ != nullptr; }
+
  protected:
+  void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
   const float* weights_for_forward() override;
   const float* weights_for_backward() override;
   // Binarizes on the GPU into binary_weights_ (device side); the per-filter alphas stay
@@ -41,12 +56,25 @@ class BinaryConvolutionLayer : public TypedLayer<BinaryConvolutionLayer, Convolu
 
  private:
   void binarize();
+  // The integer forward; false (top untouched) when some bottom value is not a code's level.
+  bool forward_integer(const BlobVec& bottom, const BlobVec& top);
 
   bool use_alpha_ = false;
   bool use_binarization_ = true;
   Blob binary_weights_;
   std::vector<float> alphas_;
   Blob gpu_alphas_;
+
+  std::unique_ptr<kernels::LevelCodes> integer_codes_;
+  std::vector<kernels::PackedSigns> group_signs_;
+  // Per OpenMP thread: the image's codes, its packed im2col codes, the int32 outputs.
+  struct ImageScratch {
+    std::vector<uint8_t> codes;
+    kernels::PackedCodes packed;
+    std::vector<int32_t> sums;
+  };
+  std::vector<ImageScratch> scratch_;
+  bool warned_fallback_ = false;
 };
 
 }  // namespace hwgq

@@ -8,6 +8,10 @@ namespace hwgq {
 // sign with sign(0) = +1, as the authors' code does (weight >= 0 ? 1 : -1).
 inline float binary_sign(float w) { return w >= 0.f ? 1.f : -1.f; }
 
+// mean |row[j]| over cols weights, summed in double (1 for an empty row): the alpha of one
+// filter.
+float binary_alpha(const float* row, int cols);
+
 // For each of the `rows` filters of `cols` weights (row-major w):
 //   out[i,:] = alpha_i * sign(w[i,:]),  alpha_i = mean_j |w[i,j]|  (use_alpha), else 1.
 // alphas may be null; otherwise it receives the rows alpha values. out may equal w.
