@@ -14,6 +14,7 @@
 #include "binary_conv_kernels.hpp"
 #include "hwgq/common.hpp"
 #include "hwgq/quant/binarize.hpp"
+#include "hwgq/util/openmp_threads.hpp"
 
 namespace hwgq::kernels {
 
@@ -27,14 +28,6 @@ constexpr int kTilePixels = 48;
 // Work below this many word popcounts (or packed values) runs on one thread: starting a
 // team costs more than it saves there.
 constexpr long long kMinParallelWork = 1 << 16;
-
-int max_threads() {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
 
 const detail::IsaKernels& kernels_for(Isa isa) {
   const detail::IsaKernels* k = nullptr;

@@ -4,34 +4,11 @@
 
 #include <atomic>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "hwgq/math/blas.hpp"
 #include "hwgq/quant/binarize.hpp"
+#include "hwgq/util/openmp_threads.hpp"
 
 namespace hwgq {
-
-namespace {
-
-int max_threads() {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
-
-int thread_id() {
-#ifdef _OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
-
-}  // namespace
 
 void BinaryConvolutionLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {
   const BinaryConvolutionParameter& p = param_.binary_convolution_param();

@@ -13,28 +13,13 @@
 #include "hwgq/layers/conv_param.hpp"
 #include "hwgq/layers/param_blobs.hpp"
 #include "hwgq/math/blas.hpp"
+#include "hwgq/util/openmp_threads.hpp"
 #include "conv_dnnl_engine.hpp"
 #include "conv_engine_selector.hpp"
 
 namespace hwgq {
 
 namespace {
-
-int max_threads() {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
-
-int thread_id() {
-#ifdef _OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
 
 // Per-OpenMP-thread buffers: im2col columns and (threads after the first) weight-gradient
 // sums. Layers run one after another, so one set sized for the largest layer serves every
