@@ -21,7 +21,11 @@ PixelData datum_pixels(const Datum& datum, ColorMode mode, const std::string& or
   HWGQ_REQUIRE(pixels.channels > 0 && pixels.height > 0 && pixels.width > 0,
                origin << ": raw Datum has an empty shape " << pixels.channels << " x " << pixels.height << " x "
                       << pixels.width);
-  const int64_t count = int64_t(pixels.channels) * pixels.height * pixels.width;
+  // Three positive ints can multiply past int64; no store holds that many values anyway.
+  int64_t count = 0;
+  HWGQ_REQUIRE(!__builtin_mul_overflow(int64_t(pixels.channels) * pixels.height, int64_t(pixels.width), &count),
+               origin << ": raw Datum shape " << pixels.channels << " x " << pixels.height << " x " << pixels.width
+                      << " has more values than any record can hold");
   if (!datum.data().empty()) {
     HWGQ_REQUIRE(int64_t(datum.data().size()) == count, origin << ": raw Datum holds " << datum.data().size()
                                                                 << " bytes for shape " << pixels.channels << " x "
