@@ -21,11 +21,11 @@
 
 #include <time.h>
 
+#include "bench_setup.hpp"
 #include "hwgq/kernels/binary_conv.hpp"
 #include "hwgq/layers/convolution_layer.hpp"
 #include "hwgq/math/blas.hpp"
 #include "hwgq/util/io.hpp"
-#include "hwgq/util/thread_wait_policy.hpp"
 
 DEFINE_int32(runs, 9, "timed runs per measurement; the median is reported");
 DEFINE_string(batches, "1,16", "batch sizes, comma separated");
@@ -83,11 +83,7 @@ double time_ms(F&& run) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  hwgq::restart_with_thread_wait_policy(argv);  // the same thread waiting as the hwgq tool
-  FLAGS_logtostderr = true;
-  FLAGS_minloglevel = 1;
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  google::InitGoogleLogging(argv[0]);
+  hwgq::bench::start(&argc, &argv);
   namespace k = hwgq::kernels;
   try {
     std::vector<k::Isa> isas;

@@ -17,6 +17,7 @@
 #include <ctime>
 #include <vector>
 
+#include "bench_setup.hpp"
 #include "hwgq/math/blas.hpp"
 #include "hwgq/math/random.hpp"
 #include "hwgq/replica.hpp"
@@ -35,10 +36,7 @@ DEFINE_double(bucket_mb, 4, "gradient bucket size in MiB");
 DEFINE_bool(overlap, true, "reduce buckets while backward runs (false: all after backward)");
 
 int main(int argc, char** argv) {
-  FLAGS_logtostderr = true;
-  FLAGS_minloglevel = 1;
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  google::InitGoogleLogging(argv[0]);
+  hwgq::bench::start(&argc, &argv, /*thread_wait_policy=*/false);
   hwgq::parallel::MpiWorld world(600);
   try {
     hwgq::set_num_threads(FLAGS_threads);
@@ -46,13 +44,8 @@ int main(int argc, char** argv) {
     hwgq::SolverParameter solver;
     hwgq::read_text_proto(FLAGS_model, solver.mutable_net_param());
     if (FLAGS_batch > 0) hwgq::set_batch_size(solver.mutable_net_param(), FLAGS_batch);
-    solver.set_base_lr(0.01f);
-    solver.set_lr_policy("fixed");
-    solver.set_momentum(0.9f);
-    solver.set_weight_decay(5e-4f);
-    solver.set_max_iter(1 << 30);
+    hwgq::bench::set_benchmark_sgd(&solver, 1 + world.rank());
     solver.set_display(0);
-    solver.set_random_seed(1 + world.rank());
     auto sgd = hwgq::create_solver(solver, FLAGS_model);
     std::unique_ptr<hwgq::parallel::MpiGradientReducer> reducer;
     if (world.size() > 1) {

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_setup.hpp"
 #include "hwgq/common.hpp"
 #include "hwgq/data/image_io.hpp"
 #include "hwgq/layers/decoding_data_layer.hpp"
@@ -35,7 +36,6 @@
 #include "hwgq/net.hpp"
 #include "hwgq/solver.hpp"
 #include "hwgq/util/io.hpp"
-#include "hwgq/util/thread_wait_policy.hpp"
 
 DEFINE_string(make_images, "", "write --count generated JPEGs and a list file into this folder, then exit");
 DEFINE_int32(count, 1000, "images to generate with --make_images");
@@ -205,12 +205,7 @@ void train() {
     ++data_layers;
   }
   HWGQ_REQUIRE(data_layers == 1, FLAGS_train << " has " << data_layers << " TRAIN Data layers; expected one");
-  solver.set_base_lr(0.01f);
-  solver.set_lr_policy("fixed");
-  solver.set_momentum(0.9f);
-  solver.set_weight_decay(5e-4f);
-  solver.set_max_iter(1 << 30);
-  solver.set_random_seed(1);
+  hwgq::bench::set_benchmark_sgd(&solver);
   auto sgd = hwgq::create_solver(solver, FLAGS_train);
   auto& data = data_layer_of(sgd->net());
   auto iteration = [&] {
@@ -242,11 +237,7 @@ void train() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  hwgq::restart_with_thread_wait_policy(argv);  // the same thread waiting as the hwgq tool
-  FLAGS_logtostderr = true;
-  FLAGS_minloglevel = 1;
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  google::InitGoogleLogging(argv[0]);
+  hwgq::bench::start(&argc, &argv);
   try {
     if (!FLAGS_make_images.empty()) {
       make_images();

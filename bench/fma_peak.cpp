@@ -28,13 +28,13 @@
 #include <string>
 #include <vector>
 
+#include "bench_setup.hpp"
 #include "hwgq/analysis/training_arithmetic.hpp"
 #include "hwgq/kernels/cpu_features.hpp"
 #include "hwgq/math/blas.hpp"
 #include "hwgq/math/random.hpp"
 #include "hwgq/solver.hpp"
 #include "hwgq/util/io.hpp"
-#include "hwgq/util/thread_wait_policy.hpp"
 
 DEFINE_int64(fma_iterations, 20000000, "loop trips per thread per peak measurement (each trip: one FMA per chain)");
 DEFINE_int32(repeats, 7, "repeats of every measurement; the median is reported");
@@ -192,12 +192,7 @@ std::unique_ptr<hwgq::Solver> make_training(const std::string& model) {
   hwgq::SolverParameter solver;
   hwgq::read_text_proto(model, solver.mutable_net_param());
   if (FLAGS_batch > 0) hwgq::set_batch_size(solver.mutable_net_param(), FLAGS_batch);
-  solver.set_base_lr(0.01f);
-  solver.set_lr_policy("fixed");
-  solver.set_momentum(0.9f);
-  solver.set_weight_decay(5e-4f);
-  solver.set_max_iter(1 << 30);
-  solver.set_random_seed(1);
+  hwgq::bench::set_benchmark_sgd(&solver);
   auto sgd = hwgq::create_solver(solver, model);
   auto& inputs = sgd->net().input_blobs();
   HWGQ_REQUIRE(!inputs.empty(), model << " has no Input layers; hwgq_bench_peak trains on random Input data");
@@ -302,11 +297,7 @@ void report_net(double peak_gflops, int threads) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  hwgq::restart_with_thread_wait_policy(argv);  // the same thread waiting as the hwgq tool
-  FLAGS_logtostderr = true;
-  FLAGS_minloglevel = 1;
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  google::InitGoogleLogging(argv[0]);
+  hwgq::bench::start(&argc, &argv);
   try {
     HWGQ_REQUIRE(FLAGS_repeats > 0, "--repeats must be positive, got " << FLAGS_repeats);
     HWGQ_REQUIRE(FLAGS_iterations > 0, "--iterations must be positive, got " << FLAGS_iterations);

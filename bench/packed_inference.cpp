@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_setup.hpp"
 #include "hwgq/deploy/packed_model_file.hpp"
 #include "hwgq/deploy/packed_runtime.hpp"
 #include "hwgq/kernels/cpu_features.hpp"
@@ -29,7 +30,6 @@
 #include "hwgq/passes/lower_to_packed.hpp"
 #include "hwgq/passes/net_pass.hpp"
 #include "hwgq/util/io.hpp"
-#include "hwgq/util/thread_wait_policy.hpp"
 
 DEFINE_string(model, "", "deploy prototxt with one Input and binary layers fed by Quant layers");
 DEFINE_int32(batch, 1, "batch size");
@@ -104,11 +104,7 @@ std::string cpu_name() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  hwgq::restart_with_thread_wait_policy(argv);  // the same thread waiting as the hwgq tool
-  FLAGS_logtostderr = true;
-  FLAGS_minloglevel = 1;
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  google::InitGoogleLogging(argv[0]);
+  hwgq::bench::start(&argc, &argv);
   try {
     HWGQ_REQUIRE(!FLAGS_model.empty(), "--model is required");
     HWGQ_REQUIRE(FLAGS_runs > 0 && FLAGS_batch > 0 && FLAGS_threads > 0, "--runs, --batch, --threads must be positive");

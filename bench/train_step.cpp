@@ -16,12 +16,12 @@
 #include <cstdio>
 #include <vector>
 
+#include "bench_setup.hpp"
 #include "hwgq/math/blas.hpp"
 #include "hwgq/math/random.hpp"
 #include "hwgq/solver.hpp"
 #include "hwgq/util/device_memory.hpp"
 #include "hwgq/util/io.hpp"
-#include "hwgq/util/thread_wait_policy.hpp"
 
 DEFINE_string(model, "", "net prototxt with Input layers (the last input is taken as labels)");
 DEFINE_int32(iterations, 50, "training iterations per repeat");
@@ -37,11 +37,7 @@ DEFINE_bool(integer_forward, true,
             "(pass integer_binary_forward); false: float forward");
 
 int main(int argc, char** argv) {
-  hwgq::restart_with_thread_wait_policy(argv);  // the same thread waiting as the hwgq tool
-  FLAGS_logtostderr = true;
-  FLAGS_minloglevel = 1;
-  gflags::ParseCommandLineFlags(&argc, &argv, true);
-  google::InitGoogleLogging(argv[0]);
+  hwgq::bench::start(&argc, &argv);
   try {
     hwgq::set_num_threads(FLAGS_threads);
     if (FLAGS_gpu) {
@@ -54,12 +50,7 @@ int main(int argc, char** argv) {
     hwgq::read_text_proto(FLAGS_model, solver.mutable_net_param());
     if (FLAGS_batch > 0) hwgq::set_batch_size(solver.mutable_net_param(), FLAGS_batch);
     solver.mutable_net_param()->set_integer_binary_forward(FLAGS_integer_forward);
-    solver.set_base_lr(0.01f);
-    solver.set_lr_policy("fixed");
-    solver.set_momentum(0.9f);
-    solver.set_weight_decay(5e-4f);
-    solver.set_max_iter(1 << 30);
-    solver.set_random_seed(1);
+    hwgq::bench::set_benchmark_sgd(&solver);
     auto sgd = hwgq::create_solver(solver, FLAGS_model);
     auto& inputs = sgd->net().input_blobs();
     for (size_t i = 0; i + 1 < inputs.size(); ++i) {

@@ -1,0 +1,35 @@
+// What every benchmark program does first, and the solver settings the training
+// benchmarks time, written once.
+#pragma once
+
+#include <gflags/gflags.h>
+#include <glog/logging.h>
+
+#include "hwgq/proto/hwgq.pb.h"
+#include "hwgq/util/thread_wait_policy.hpp"
+
+namespace hwgq::bench {
+
+// Flags parsed, logs to stderr from WARNING up; with `thread_wait_policy` the program first
+// restarts itself with the hwgq tool's OpenMP thread waiting (thread_wait_policy.hpp), which
+// programs started by mpirun leave to the launcher.
+inline void start(int* argc, char*** argv, bool thread_wait_policy = true) {
+  if (thread_wait_policy) restart_with_thread_wait_policy(*argv);
+  FLAGS_logtostderr = true;
+  FLAGS_minloglevel = 1;
+  gflags::ParseCommandLineFlags(argc, argv, true);
+  google::InitGoogleLogging((*argv)[0]);
+}
+
+// Plain SGD as the training benchmarks run it: fixed lr 0.01, momentum 0.9, weight decay
+// 5e-4, no end, random seed `seed`.
+inline void set_benchmark_sgd(SolverParameter* solver, int seed = 1) {
+  solver->set_base_lr(0.01f);
+  solver->set_lr_policy("fixed");
+  solver->set_momentum(0.9f);
+  solver->set_weight_decay(5e-4f);
+  solver->set_max_iter(1 << 30);
+  solver->set_random_seed(seed);
+}
+
+}  // namespace hwgq::bench
