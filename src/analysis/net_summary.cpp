@@ -9,6 +9,7 @@
 #include "hwgq/layers/binary_convolution_layer.hpp"
 #include "hwgq/layers/binary_inner_product_layer.hpp"
 #include "hwgq/layers/quant_layer.hpp"
+#include "hwgq/util/sum_over.hpp"
 
 namespace hwgq {
 
@@ -190,12 +191,6 @@ NetSummary summarize_net(const Net& net) {
 
 namespace {
 
-template <class Keep>
-int64_t sum_over(const std::vector<LayerSummary>& rows, int64_t LayerSummary::*field, Keep keep) {
-  int64_t sum = 0;
-  for (const auto& row : rows) sum += keep(row) ? row.*field : 0;
-  return sum;
-}
 bool every_row(const LayerSummary&) { return true; }
 bool binary_row(const LayerSummary& row) { return row.binary_weights; }
 bool popcount_row(const LayerSummary& row) { return row.binary_weights && row.quantized_input; }

@@ -9,6 +9,7 @@
 #include "hwgq/layers/binary_convolution_layer.hpp"
 #include "hwgq/layers/binary_inner_product_layer.hpp"
 #include "hwgq/layers/quant_layer.hpp"
+#include "hwgq/util/sum_over.hpp"
 
 namespace hwgq {
 
@@ -274,13 +275,6 @@ PackedModelProto lower_to_packed(const NetParameter& deploy, Net& trained, Packe
 
 namespace {
 
-// The sum of one field over the rows that `keep` selects.
-template <class Keep>
-int64_t sum_over(const std::vector<PackedLayerReport>& rows, int64_t PackedLayerReport::*field, Keep keep) {
-  int64_t sum = 0;
-  for (const auto& row : rows) sum += keep(row) ? row.*field : 0;
-  return sum;
-}
 bool every_row(const PackedLayerReport&) { return true; }
 bool packed_row(const PackedLayerReport& row) { return row.packed; }
 bool popcount_row(const PackedLayerReport& row) { return row.popcount; }
