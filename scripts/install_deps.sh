@@ -16,6 +16,7 @@ packages=(
   python3-dev python3-venv python3-numpy   # the Python package and the test script's virtual environment
   libopenmpi-dev openmpi-bin
   libdnnl-dev       # oneDNN: blocked-layout float convolutions on the CPU
+  ocl-icd-opencl-dev  # Debian's oneDNN CMake package requires OpenCL (its GPU runtime); only recommended by apt
   # The sanitizer + fuzzing build (clang, libFuzzer, LLVM's OpenMP, OpenBLAS without libgomp).
   clang libclang-rt-14-dev libomp-dev libopenblas-pthread-dev
 )
