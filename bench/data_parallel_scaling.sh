@@ -5,13 +5,21 @@
 #   2 independent          two such processes at once, not connected: what the machine
 #                          gives two single-threaded trainings, the ceiling for 2 ranks;
 #   2 ranks                mpirun -np 2, one thread each, batch B per rank, gradients
-#                          reduced over shared memory (Open MPI's vader) while backward runs;
-#   2 ranks, no overlap    the same with every bucket reduced after backward.
+#                          reduced while backward runs by hwgq's shared-memory reduction
+#                          (--gradient_reduction=auto on one machine);
+#   2 ranks, MPI           the same with MPI's allreduce (Open MPI over its shared-memory
+#                          transport, vader);
+#   2 ranks, no overlap    shared memory with every bucket reduced after backward.
 # Prints each run, then per net the medians and the efficiencies: 2 ranks over twice
 # 1 rank (the scaling efficiency), 2 independent over twice 1 rank (the machine's
 # ceiling), and 2 ranks over 2 independent (what data parallelism itself costs).
 #
 #   bench/data_parallel_scaling.sh [ROUNDS] [BATCH] [NET...]    # from the repository root
+#
+# Environment: ITERATIONS and REPEATS (default 2 and 3: each run is the median of REPEATS
+# timings of ITERATIONS iterations, after 2 warm-up iterations); WITHOUT_OVERLAP=0 leaves
+# out the runs that reduce after backward, WITH_MPI=0 those with MPI's allreduce (for large
+# batches, where each run is long).
 set -euo pipefail
 ROUNDS=${1:-3}
 BATCH=${2:-8}
@@ -23,8 +31,9 @@ BENCH=${BENCH:-build/bin/hwgq_bench_data_parallel}
 source bench/median.sh
 images_per_s() { awk '/median/ {for (i = 1; i <= NF; ++i) if ($i == "images/s,") print $(i - 1)}'; }
 for net in "${NETS[@]}"; do
-  ARGS=(--model=bench/nets/$net.prototxt --batch="$BATCH" --threads=1 --iterations=2 --repeats=3)
-  one=() independent=() ranks=() ranks_no_overlap=()
+  ARGS=(--model=bench/nets/$net.prototxt --batch="$BATCH" --threads=1 --iterations="${ITERATIONS:-2}"
+        --repeats="${REPEATS:-3}")
+  one=() independent=() ranks=() ranks_mpi=() ranks_no_overlap=()
   for round in $(seq "$ROUNDS"); do
     echo "== $net round $round: 1 rank"
     out=$("$BENCH" "${ARGS[@]}" 2>&1); echo "$out" | grep median
@@ -36,20 +45,33 @@ for net in "${NETS[@]}"; do
     independent+=("$(awk -v a="$(echo "$out" | images_per_s)" -v b="$(images_per_s < /tmp/dp_independent.$$)" \
                         'BEGIN {print a + b}')")
     rm -f /tmp/dp_independent.$$
-    for overlap in true false; do
-      echo "== $net round $round: 2 ranks, overlap $overlap"
+    runs=("true shared_memory")
+    [ "${WITH_MPI:-1}" = 0 ] || runs+=("true mpi")
+    [ "${WITHOUT_OVERLAP:-1}" = 0 ] || runs+=("false shared_memory")
+    for run in "${runs[@]}"; do
+      read -r overlap reduction <<< "$run"
+      echo "== $net round $round: 2 ranks, $reduction, overlap $overlap"
       out=$(mpirun --oversubscribe --bind-to none --mca btl self,vader -np 2 "$BENCH" "${ARGS[@]}" \
-              --overlap="$overlap" 2>&1)
+              --overlap="$overlap" --reduction="$reduction" 2>&1)
       echo "$out" | grep -E "median|allreduce"
-      if [ "$overlap" = true ]; then ranks+=("$(echo "$out" | images_per_s)")
-      else ranks_no_overlap+=("$(echo "$out" | images_per_s)"); fi
+      case $run in
+        "true shared_memory") ranks+=("$(echo "$out" | images_per_s)") ;;
+        "true mpi") ranks_mpi+=("$(echo "$out" | images_per_s)") ;;
+        *) ranks_no_overlap+=("$(echo "$out" | images_per_s)") ;;
+      esac
     done
   done
   o=$(median "${one[@]}"); i=$(median "${independent[@]}"); r=$(median "${ranks[@]}")
-  n=$(median "${ranks_no_overlap[@]}")
-  awk -v net="$net" -v b="$BATCH" -v o="$o" -v i="$i" -v r="$r" -v n="$n" 'BEGIN {
-    printf "%s batch %d per rank, medians in images/s: 1 rank %.2f, 2 independent %.2f, 2 ranks %.2f, " \
-           "2 ranks without overlap %.2f\n", net, b, o, i, r, n
-    printf "%s scaling efficiency %.1f %% (without overlap %.1f %%); machine ceiling %.1f %%; " \
-           "2 ranks / 2 independent %.1f %%\n", net, 100 * r / (2 * o), 100 * n / (2 * o), 100 * i / (2 * o), 100 * r / i }'
+  m=0 n=0
+  [ ${#ranks_mpi[@]} -gt 0 ] && m=$(median "${ranks_mpi[@]}")
+  [ ${#ranks_no_overlap[@]} -gt 0 ] && n=$(median "${ranks_no_overlap[@]}")
+  awk -v net="$net" -v b="$BATCH" -v o="$o" -v i="$i" -v r="$r" -v m="$m" -v n="$n" '
+    function rate(x) { return x > 0 ? sprintf("%.2f", x) : "not run" }
+    function share(x) { return x > 0 ? sprintf("%.1f %%", 100 * x / (2 * o)) : "not run" }
+    BEGIN {
+      printf "%s batch %d per rank, medians in images/s: 1 rank %.2f, 2 independent %.2f, 2 ranks %.2f, " \
+             "2 ranks with MPI allreduce %s, 2 ranks without overlap %s\n", net, b, o, i, r, rate(m), rate(n)
+      printf "%s scaling efficiency %.1f %% (MPI allreduce %s, without overlap %s); machine ceiling %.1f %%; " \
+             "2 ranks / 2 independent %.1f %%\n", net, 100 * r / (2 * o), share(m), share(n), 100 * i / (2 * o),
+             100 * r / i }'
 done

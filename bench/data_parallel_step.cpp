@@ -23,6 +23,7 @@
 #include "hwgq/replica.hpp"
 #include "hwgq/solver.hpp"
 #include "hwgq/util/io.hpp"
+#include "gradient_reducer.hpp"
 #include "mpi_gradient_reducer.hpp"
 #include "mpi_world.hpp"
 
@@ -34,6 +35,7 @@ DEFINE_int32(batch, 0, "batch per rank (0 keeps the prototxt's)");
 DEFINE_int32(classes, 1000, "labels are drawn from [0, classes)");
 DEFINE_double(bucket_mb, 4, "gradient bucket size in MiB");
 DEFINE_bool(overlap, true, "reduce buckets while backward runs (false: all after backward)");
+DEFINE_string(reduction, "auto", "gradient reduction: auto, shared_memory or mpi");
 
 int main(int argc, char** argv) {
   hwgq::bench::start(&argc, &argv, /*thread_wait_policy=*/false);
@@ -47,10 +49,10 @@ int main(int argc, char** argv) {
     hwgq::bench::set_benchmark_sgd(&solver, 1 + world.rank());
     solver.set_display(0);
     auto sgd = hwgq::create_solver(solver, FLAGS_model);
-    std::unique_ptr<hwgq::parallel::MpiGradientReducer> reducer;
+    std::unique_ptr<hwgq::parallel::GradientReducer> reducer;
     if (world.size() > 1) {
-      reducer = std::make_unique<hwgq::parallel::MpiGradientReducer>(
-          world, sgd.get(), static_cast<int64_t>(FLAGS_bucket_mb * (1 << 20)), FLAGS_overlap);
+      reducer = hwgq::parallel::make_gradient_reducer(world, sgd.get(), static_cast<int64_t>(FLAGS_bucket_mb * (1 << 20)),
+                                                      FLAGS_overlap, hwgq::parallel::parse_gradient_transport(FLAGS_reduction));
       hwgq::parallel::broadcast_net(world, &sgd->net());
     }
     auto& inputs = sgd->net().input_blobs();
@@ -95,9 +97,9 @@ int main(int argc, char** argv) {
       if (reducer) {
         const auto& stats = reducer->stats();
         const double iters = static_cast<double>(stats.iterations - before.iterations);
-        std::printf("allreduce: %.1f MiB in %d bucket(s) per iteration (overlap %s); per iteration %.1f ms of "
+        std::printf("allreduce (%s): %.1f MiB in %d bucket(s) per iteration (overlap %s); per iteration %.1f ms of "
                     "backward after the first bucket, %.1f ms waited after backward\n",
-                    stats.bytes / double(1 << 20), stats.buckets, FLAGS_overlap ? "on" : "off",
+                    reducer->name(), stats.bytes / double(1 << 20), stats.buckets, FLAGS_overlap ? "on" : "off",
                     1e3 * (stats.backward_seconds - before.backward_seconds) / iters,
                     1e3 * (stats.exposed_seconds - before.exposed_seconds) / iters);
       }

@@ -192,6 +192,8 @@ def main():
     parser.add_argument("--tf32", action="store_true", help="allow TF32 in convolutions and matmuls")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0 = PyTorch's default)")
     parser.add_argument("--channels-last", action="store_true", help="NHWC memory format (hwgq is NCHW)")
+    parser.add_argument("--autocast-bf16", action="store_true",
+                        help="CPU mixed precision: forward (and so backward) of convolutions and matmuls in bfloat16")
     args = parser.parse_args()
 
     if args.threads > 0:
@@ -213,7 +215,8 @@ def main():
 
     def iteration():
         optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(net(data), labels)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.autocast_bf16):
+            loss = loss_fn(net(data), labels)
         loss.backward()
         optimizer.step()
 

@@ -11,6 +11,7 @@
 #include "hwgq/replica.hpp"
 
 #ifdef HWGQ_WITH_MPI
+#include "gradient_reducer.hpp"
 #include "mpi_gradient_reducer.hpp"
 #include "mpi_world.hpp"
 #include "nccl_gradient_reducer.hpp"
@@ -24,6 +25,10 @@ DEFINE_double(gradient_bucket_mb, 4,
               "while backward goes on");
 DEFINE_bool(overlap_allreduce, true,
             "train under mpirun: reduce gradient buckets while backward runs (false: all after backward)");
+DEFINE_string(gradient_reduction, "auto",
+              "train under mpirun, CPU gradients: shared_memory (all ranks on one machine add each other's "
+              "gradients in memory they share), mpi (MPI's allreduce), or auto (shared_memory where every rank "
+              "runs on this machine, mpi otherwise)");
 
 namespace hwgq::cli {
 
@@ -33,6 +38,9 @@ void validate_parallel_flags() {
   HWGQ_REQUIRE(FLAGS_collective_timeout >= 0,
                "--collective_timeout must not be negative (0 waits for ever), got " << FLAGS_collective_timeout);
   HWGQ_REQUIRE(FLAGS_gradient_bucket_mb > 0, "--gradient_bucket_mb must be positive, got " << FLAGS_gradient_bucket_mb);
+#ifdef HWGQ_WITH_MPI
+  parallel::parse_gradient_transport(FLAGS_gradient_reduction);
+#endif
 }
 
 }  // namespace
@@ -48,7 +56,7 @@ struct DataParallelRun::Mpi {
   }
   parallel::MpiWorld world;
   int local_rank = 0;
-  std::unique_ptr<parallel::MpiGradientReducer> reducer;
+  std::unique_ptr<parallel::GradientReducer> reducer;
   std::unique_ptr<parallel::NcclGradientReducer> nccl_reducer;
 };
 
@@ -97,8 +105,9 @@ void DataParallelRun::attach(Solver* solver, std::function<bool()> stop_requeste
   if (Context::get().mode() == Mode::GPU && parallel::NcclGradientReducer::available()) {
     mpi_->nccl_reducer = std::make_unique<parallel::NcclGradientReducer>(world, solver, bucket_bytes);
   } else {
-    mpi_->reducer =
-        std::make_unique<parallel::MpiGradientReducer>(world, solver, bucket_bytes, FLAGS_overlap_allreduce);
+    mpi_->reducer = parallel::make_gradient_reducer(world, solver, bucket_bytes, FLAGS_overlap_allreduce,
+                                                    parallel::parse_gradient_transport(FLAGS_gradient_reduction));
+    LOG(INFO) << "Gradients averaged over " << mpi_->reducer->name();
   }
   parallel::broadcast_net(world, &solver->net());
   // Synchronized BatchNorm layers sum their per-channel statistics over the ranks here.
@@ -125,7 +134,7 @@ void DataParallelRun::log_reduction_stats() const {
   if (!mpi_ || !mpi_->reducer) return;
   const parallel::ReductionStats& stats = mpi_->reducer->stats();
   if (stats.iterations == 0) return;
-  LOG(INFO) << "Gradient allreduce: " << stats.bytes << " bytes in " << stats.buckets << " bucket(s) per iteration; "
+  LOG(INFO) << "Gradient reduction (" << mpi_->reducer->name() << "): " << stats.bytes << " bytes in " << stats.buckets << " bucket(s) per iteration; "
             << 1e3 * stats.backward_seconds / stats.iterations << " ms of backward overlapped, "
             << 1e3 * stats.exposed_seconds / stats.iterations << " ms waited for after backward (means over "
             << stats.iterations << " iterations)";

@@ -14,21 +14,11 @@
 #include <cstdint>
 #include <vector>
 
-#include "hwgq/solver.hpp"
-#include "mpi_world.hpp"
+#include "gradient_reducer.hpp"
 
 namespace hwgq::parallel {
 
-// Time spent per iteration, for benchmarks and the log.
-struct ReductionStats {
-  int64_t iterations = 0;
-  int64_t bytes = 0;            // gradient bytes reduced per iteration
-  int buckets = 0;              // buckets per iteration
-  double backward_seconds = 0;  // from the first bucket's start to the end of backward, summed
-  double exposed_seconds = 0;   // waiting for reductions after backward, summed
-};
-
-class MpiGradientReducer {
+class MpiGradientReducer : public GradientReducer {
  public:
   // Registers itself with `solver`'s gradient callbacks. With `overlap` false every bucket
   // is reduced after backward, blocking (the baseline that shows what overlapping saves).
@@ -36,7 +26,8 @@ class MpiGradientReducer {
   MpiGradientReducer(const MpiGradientReducer&) = delete;
   MpiGradientReducer& operator=(const MpiGradientReducer&) = delete;
 
-  const ReductionStats& stats() const { return stats_; }
+  const ReductionStats& stats() const override { return stats_; }
+  const char* name() const override { return "MPI allreduce"; }
 
  private:
   struct Bucket {

@@ -21,24 +21,47 @@ using test::run_mpi;
 
 TEST_F(DataParallelCliTest, TwoRanksWithBatchBTrainLikeOneProcessWithBatch2B) {
   const std::string one = write_solver("one.prototxt", write_net("net8.prototxt", 8), 20, 10, "one");
-  const std::string two = write_solver("two.prototxt", write_net("net4.prototxt", 4), 20, 10, "two");
   const auto single = test::run_hwgq("train --threads=1 --solver=" + one);
   ASSERT_EQ(single.exit_code, 0) << single.output;
-  const auto parallel = run_mpi(2, "train --threads=1 --solver=" + two);
+  // Both ways of reducing: auto takes shared memory, since both ranks run on this machine.
+  for (const std::string reduction : {"auto", "mpi"}) {
+    SCOPED_TRACE("--gradient_reduction=" + reduction);
+    const std::string prefix = "two_" + reduction;
+    const std::string two = write_solver(prefix + ".prototxt", write_net("net4.prototxt", 4), 20, 10, prefix);
+    const auto parallel = run_mpi(2, "train --threads=1 --gradient_reduction=" + reduction + " --solver=" + two);
+    ASSERT_EQ(parallel.exit_code, 0) << parallel.output;
+    EXPECT_NE(parallel.output.find("Data-parallel run: 2 rank(s)"), std::string::npos) << parallel.output;
+    const std::string reducer = reduction == "auto" ? "shared memory" : "MPI allreduce";
+    EXPECT_NE(parallel.output.find("Gradient reduction (" + reducer + "):"), std::string::npos) << parallel.output;
+    // The same sums in another order: float rounding alone may differ (20 iterations of
+    // momentum SGD on weights of size ~0.1; measured differences are ~1e-7).
+    const double difference = max_difference(weights("one", 20), weights(prefix, 20));
+    EXPECT_LE(difference, 1e-5);
+    EXPECT_LE(max_difference(weights("one", 10), weights(prefix, 10)), 1e-5);
+    // Training moved the weights (the comparison above is not one of untouched weights).
+    EXPECT_GT(max_difference(weights(prefix, 10), weights(prefix, 20)), 1e-3);
+    // One metrics file, written by rank 0, counting the images of both ranks.
+    const auto records = read_metrics_log(dir_.file(prefix + "_metrics.jsonl"));
+    ASSERT_EQ(records.size(), 20u);  // display: 1
+    for (const auto& record : records) EXPECT_EQ(record.images_per_iteration, 8);
+  }
+  // Two ranks' sums are a + b either way, scaled alike: both reductions give the same floats.
+  EXPECT_EQ(max_difference(weights("two_auto", 20), weights("two_mpi", 20)), 0.0);
+}
+
+// Three ranks: slices of unequal sizes, and sums of three terms that must be added in the
+// same order whichever rank forms them.
+TEST_F(DataParallelCliTest, ThreeRanksOverSharedMemoryTrainLikeOneProcess) {
+  const std::string one = write_solver("one.prototxt", write_net("net12.prototxt", 12), 10, 5, "one");
+  const auto single = test::run_hwgq("train --threads=1 --solver=" + one);
+  ASSERT_EQ(single.exit_code, 0) << single.output;
+  const std::string three = write_solver("three.prototxt", write_net("net4.prototxt", 4), 10, 5, "three");
+  const auto parallel = run_mpi(3, "train --threads=1 --gradient_reduction=shared_memory --solver=" + three);
   ASSERT_EQ(parallel.exit_code, 0) << parallel.output;
-  EXPECT_NE(parallel.output.find("Data-parallel run: 2 rank(s)"), std::string::npos) << parallel.output;
-  EXPECT_NE(parallel.output.find("Gradient allreduce:"), std::string::npos) << parallel.output;
-  // The same sums in another order: float rounding alone may differ (20 iterations of
-  // momentum SGD on weights of size ~0.1; measured differences are ~1e-7).
-  const double difference = max_difference(weights("one", 20), weights("two", 20));
-  EXPECT_LE(difference, 1e-5);
-  EXPECT_LE(max_difference(weights("one", 10), weights("two", 10)), 1e-5);
-  // Training moved the weights (the comparison above is not one of untouched weights).
-  EXPECT_GT(max_difference(weights("two", 10), weights("two", 20)), 1e-3);
-  // One metrics file, written by rank 0, counting the images of both ranks.
-  const auto records = read_metrics_log(dir_.file("two_metrics.jsonl"));
-  ASSERT_EQ(records.size(), 20u);  // display: 1
-  for (const auto& record : records) EXPECT_EQ(record.images_per_iteration, 8);
+  EXPECT_NE(parallel.output.find("Gradient reduction (shared memory):"), std::string::npos) << parallel.output;
+  EXPECT_LE(max_difference(weights("one", 5), weights("three", 5)), 1e-5);
+  EXPECT_LE(max_difference(weights("one", 10), weights("three", 10)), 1e-5);
+  EXPECT_GT(max_difference(weights("three", 5), weights("three", 10)), 1e-3);
 }
 
 TEST_F(DataParallelCliTest, ResumeWithTheSameRanksMatchesAnUninterruptedRun) {
@@ -92,12 +115,19 @@ TEST_F(DataParallelCliTest, AKilledRankEndsTheRunWithAnError) {
 
 TEST_F(DataParallelCliTest, AHungRankEndsTheRunAfterTheCollectiveTimeout) {
   const std::string solver = write_solver("s.prototxt", write_net("net.prototxt", 4), 100000000, 0, "s", 0);
-  const auto result = test::run_shell(std::string("cd ") + HWGQ_SOURCE_DIR + " && " + mpirun(2) +
-                                      rank_one_signals_itself("STOP") + HWGQ_BINARY_PATH +
-                                      " train --threads=1 --collective_timeout=2 --solver=" + solver);
-  EXPECT_NE(result.exit_code, 0) << result.output;
-  EXPECT_NE(result.exit_code, 124) << "the run did not end: " << result.output;
-  EXPECT_NE(result.output.find("rank 0: error: no answer from the other ranks"), std::string::npos) << result.output;
+  // Rank 0 is nearly always waiting for the gradients when rank 1 stops: in the shared-memory
+  // reduction or in MPI's allreduce.
+  for (const std::string reduction : {"shared_memory", "mpi"}) {
+    SCOPED_TRACE("--gradient_reduction=" + reduction);
+    const auto result = test::run_shell(std::string("cd ") + HWGQ_SOURCE_DIR + " && " + mpirun(2) +
+                                        rank_one_signals_itself("STOP") + HWGQ_BINARY_PATH +
+                                        " train --threads=1 --collective_timeout=2 --gradient_reduction=" +
+                                        reduction + " --solver=" + solver);
+    EXPECT_NE(result.exit_code, 0) << result.output;
+    EXPECT_NE(result.exit_code, 124) << "the run did not end: " << result.output;
+    EXPECT_NE(result.output.find("rank 0: error: no answer from the other ranks"), std::string::npos)
+        << result.output;
+  }
 }
 
 #else
@@ -115,6 +145,11 @@ TEST(DataParallelFlagsTest, BadValuesAreRefused) {
   result = test::run_hwgq("train --gradient_bucket_mb=0" + solver);
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.output.find("--gradient_bucket_mb must be positive"), std::string::npos) << result.output;
+  result = test::run_hwgq("train --gradient_reduction=nccl" + solver);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("unknown gradient reduction \"nccl\": choose auto, shared_memory or mpi"),
+            std::string::npos)
+      << result.output;
 }
 
 }  // namespace
