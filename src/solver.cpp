@@ -166,8 +166,9 @@ void Solver::init_nets() {
   train_state.set_phase(TRAIN);
   *train_with_state.mutable_state() = train_state;
   net_ = std::make_unique<Net>(train_with_state, TRAIN, train_origin);
-  // Training nets get the integer forward of binary layers too (backward stays float).
-  apply_net_pass(*net_, "integer_binary_forward");
+  // Training nets get the training fusion of BatchNorm + Quant and the integer forward of
+  // binary layers (backward stays float).
+  for (const auto& pass : default_training_passes()) apply_net_pass(*net_, pass);
 
   // Test nets: explicit test_net / test_net_param entries, then the generic net for the
   // remaining test_iter entries.

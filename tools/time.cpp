@@ -10,6 +10,7 @@
 #include "hwgq/deploy/packed_model_file.hpp"
 #include "hwgq/deploy/packed_runtime.hpp"
 #include "hwgq/passes/build_net.hpp"
+#include "hwgq/passes/net_pass.hpp"
 #include "hwgq/util/io.hpp"
 
 namespace hwgq::cli {
@@ -39,7 +40,7 @@ int time(const std::vector<std::string>& args) {
     if (FLAGS_phase != "TEST") {
       options.phase = TRAIN;
       // What the solver's training net gets: the inference passes do not apply.
-      options.passes = {"integer_binary_forward"};
+      options.passes = default_training_passes();
     }
     options.batch_size = FLAGS_batch;
     built = build_net(FLAGS_model, options);

@@ -22,10 +22,11 @@ std::map<std::string, std::vector<float>> record_layer_inputs(Net& net, const st
     net.layer_by_name(name);  // raises with the list of layers when unknown
     const auto index = std::find(net.layer_names().begin(), net.layer_names().end(), name) - net.layer_names().begin();
     HWGQ_REQUIRE(!net.bottom_vecs(index).empty(), "layer \"" << name << "\" has no input to record");
-    // A Quant with a BatchNorm folded into it reads the un-normalised input: its bottom is
-    // not what it quantizes.
+    // A Quant with a BatchNorm folded into it (inference) or fused with it (training) reads
+    // the un-normalised input: its bottom is not what it quantizes.
     const auto* quant = dynamic_cast<const QuantLayer*>(net.layers()[index].get());
-    HWGQ_REQUIRE(!quant || !quant->fused(), "layer \"" << name << "\" has a BatchNorm folded into it, so its "
+    HWGQ_REQUIRE(!quant || !(quant->fused() || quant->fused_for_training()),
+                 "layer \"" << name << "\" has a BatchNorm folded into it, so its "
                                                           "bottom holds the un-normalised input; build the net "
                                                           "with fuse_batch_norm_quant: false to record it");
     wanted[static_cast<int>(index)] = name;

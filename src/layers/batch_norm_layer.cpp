@@ -31,6 +31,38 @@ inline float row_sum_sq_dev(const float* row, int n, float mean) {
   return r;
 }
 
+// Per row of backward, the sums of dy and of dy * y (y = (x - mu) * k) in a fixed order:
+// element i goes to partial sum i % kLanes, and the partial sums are added in lane order.
+// The plain vectorised reduction may first peel the elements before an aligned address,
+// so the same values summed from a blob and from a fused reader's buffer (at another
+// alignment) could round differently; this order depends only on the row's length.
+constexpr int kLanes = 16;
+
+inline void row_gradient_sums(const float* g, const float* x, int n, float mu, float k, float* sum_g,
+                              float* sum_gy) {
+  float a[kLanes] = {};
+  float b[kLanes] = {};
+  int i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+#pragma omp simd
+    for (int j = 0; j < kLanes; ++j) {
+      a[j] += g[i + j];
+      b[j] += g[i + j] * ((x[i + j] - mu) * k);
+    }
+  }
+  for (int j = 0; i + j < n; ++j) {
+    a[j] += g[i + j];
+    b[j] += g[i + j] * ((x[i + j] - mu) * k);
+  }
+  float ra = 0.f, rb = 0.f;
+  for (int j = 0; j < kLanes; ++j) {
+    ra += a[j];
+    rb += b[j];
+  }
+  *sum_g = ra;
+  *sum_gy = rb;
+}
+
 }  // namespace
 
 void BatchNormLayer::layer_setup(const BlobVec& bottom, const BlobVec& top) {
@@ -241,6 +273,11 @@ void BatchNormLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
                                             << bottom[0]->shape_string());
     batch_statistics(x);
     update_running_statistics();
+    if (normalized_by_reader_) {
+      // Training fusion: the fused Quant reads x and these statistics and writes what backward needs.
+      saved_x_norm_ = false;
+      return;
+    }
   }
   // y may alias x (in place): each element is read once, then written.
   float* y = top[0]->mutable_cpu_data();
@@ -282,6 +319,8 @@ void BatchNormLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& p
   if (!propagate_down[0]) return;
   HWGQ_REQUIRE(!folded_, where() << "is folded into the next Quant layer for inference and has no backward "
                                     "(build the net with force_backward or fuse_batch_norm_quant: false)");
+  // The fused Quant reader ran this backward already (batch_backward_cpu).
+  if (normalized_by_reader_ && !use_global_stats_) return;
   const int C = channels_, S = spatial_, N = num_;
   const size_t rows = size_t(N) * C;
   const float* dy = top[0]->cpu_diff();
@@ -311,20 +350,47 @@ void BatchNormLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& p
     return;
   }
 
+  // The top's gradient as it is, in place.
+  class TopGradient final : public OutputGradient {
+   public:
+    explicit TopGradient(const float* dy) : dy_(dy) {}
+    const float* get(size_t offset, int, const float*, float*) const override { return dy_ + offset; }
+
+   private:
+    const float* dy_;
+  };
+  // The normalised output, taken from the saved copy (in place) or recomputed from x.
+  const float* x = saved_x_norm_ ? x_norm_.cpu_data() : bottom[0]->cpu_data();
+  batch_statistics_backward(x, !saved_x_norm_, TopGradient(dy), dx);
+}
+
+void BatchNormLayer::batch_backward_cpu(const float* y, const OutputGradient& dy, float* dx) {
+  HWGQ_REQUIRE(!use_global_stats_ && normalized_by_reader_,
+               where() << "batch_backward_cpu is the backward of a Quant fused with this layer for training");
+  batch_statistics_backward(y, false, dy, dx);
+}
+
+void BatchNormLayer::batch_statistics_backward(const float* x, bool recompute, const OutputGradient& gradient,
+                                               float* dx) {
+  const int C = channels_, S = spatial_, N = num_;
+  const size_t rows = size_t(N) * C;
+  const float* inv_std = inv_std_.data();
   // Batch statistics depend on every input of the channel:
   //   dx = (dy - mean(dy) - y * mean(dy * y)) / sqrt(var + eps),
-  // with y the normalised output, taken from the saved copy (in place) or recomputed from x.
-  const float* x = saved_x_norm_ ? x_norm_.cpu_data() : bottom[0]->cpu_data();
-  const bool recompute = !saved_x_norm_;
+  // with y the normalised output. dy comes a row at a time (C values of a sample for an
+  // N x C bottom, S values of one channel otherwise) from `gradient`, into a per-thread
+  // buffer where a fused reader computes it.
+  const int width = S == 1 ? C : S;
   const float* mean = mean_.data();
   // Per channel the sums of dy (sums[c]) and of dy * y (sums[C + c]).
   std::vector<double> sums(2 * size_t(C), 0.0);
   if (S == 1) {
     double* a = sums.data();
     double* b = sums.data() + C;
+    std::vector<float> buffer(width);
     for (int n = 0; n < N; ++n) {
       const float* xr = x + size_t(n) * C;
-      const float* g = dy + size_t(n) * C;
+      const float* g = gradient.get(size_t(n) * C, C, xr, buffer.data());
       for (int c = 0; c < C; ++c) {
         const float yv = recompute ? (xr[c] - mean[c]) * inv_std[c] : xr[c];
         a[c] += g[c];
@@ -332,26 +398,26 @@ void BatchNormLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& p
       }
     }
   } else {
-#pragma omp parallel for if (rows * S >= size_t(kParallelMin))
-    for (int c = 0; c < C; ++c) {
-      const float mu = recompute ? mean[c] : 0.f;
-      const float k = recompute ? inv_std[c] : 1.f;
-      double a = 0.0, b = 0.0;
-      for (int n = 0; n < N; ++n) {
-        const size_t off = (size_t(n) * C + c) * S;
-        const float* xr = x + off;
-        const float* g = dy + off;
-        float ra = 0.f, rb = 0.f;
-#pragma omp simd reduction(+ : ra, rb)
-        for (int i = 0; i < S; ++i) {
-          ra += g[i];
-          rb += g[i] * ((xr[i] - mu) * k);
+#pragma omp parallel if (rows * S >= size_t(kParallelMin))
+    {
+      std::vector<float> buffer(width);
+#pragma omp for
+      for (int c = 0; c < C; ++c) {
+        const float mu = recompute ? mean[c] : 0.f;
+        const float k = recompute ? inv_std[c] : 1.f;
+        double a = 0.0, b = 0.0;
+        for (int n = 0; n < N; ++n) {
+          const size_t off = (size_t(n) * C + c) * S;
+          const float* xr = x + off;
+          const float* g = gradient.get(off, S, xr, buffer.data());
+          float ra = 0.f, rb = 0.f;
+          row_gradient_sums(g, xr, S, mu, k, &ra, &rb);
+          a += ra;
+          b += rb;
         }
-        a += ra;
-        b += rb;
+        sums[c] = a;
+        sums[C + c] = b;
       }
-      sums[c] = a;
-      sums[C + c] = b;
     }
   }
   // Synchronized, the statistics depend on every replica's inputs, and so do these means.
@@ -366,33 +432,41 @@ void BatchNormLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& p
   if (S == 1) {
     const float* a = mean_dy.data();
     const float* b = mean_dyy.data();
-#pragma omp parallel for if (rows >= size_t(kParallelMin))
-    for (int n = 0; n < N; ++n) {
-      const float* xr = x + size_t(n) * C;
-      const float* g = dy + size_t(n) * C;
-      float* d = dx + size_t(n) * C;
-      if (recompute) {
+#pragma omp parallel if (rows >= size_t(kParallelMin))
+    {
+      std::vector<float> buffer(width);
+#pragma omp for
+      for (int n = 0; n < N; ++n) {
+        const float* xr = x + size_t(n) * C;
+        const float* g = gradient.get(size_t(n) * C, C, xr, buffer.data());
+        float* d = dx + size_t(n) * C;
+        if (recompute) {
 #pragma omp simd
-        for (int c = 0; c < C; ++c) d[c] = (g[c] - a[c] - (xr[c] - mean[c]) * inv_std[c] * b[c]) * inv_std[c];
-      } else {
+          for (int c = 0; c < C; ++c) d[c] = (g[c] - a[c] - (xr[c] - mean[c]) * inv_std[c] * b[c]) * inv_std[c];
+        } else {
 #pragma omp simd
-        for (int c = 0; c < C; ++c) d[c] = (g[c] - a[c] - xr[c] * b[c]) * inv_std[c];
+          for (int c = 0; c < C; ++c) d[c] = (g[c] - a[c] - xr[c] * b[c]) * inv_std[c];
+        }
       }
     }
     return;
   }
-#pragma omp parallel for if (rows * S >= size_t(kParallelMin))
-  for (size_t r = 0; r < rows; ++r) {
-    const int c = static_cast<int>(r % C);
-    const float mu = recompute ? mean[c] : 0.f;
-    const float k = inv_std[c];
-    const float ky = recompute ? k : 1.f;
-    const float a = mean_dy[c], b = mean_dyy[c];
-    const float* xr = x + r * S;
-    const float* g = dy + r * S;
-    float* d = dx + r * S;
+#pragma omp parallel if (rows * S >= size_t(kParallelMin))
+  {
+    std::vector<float> buffer(width);
+#pragma omp for
+    for (size_t r = 0; r < rows; ++r) {
+      const int c = static_cast<int>(r % C);
+      const float mu = recompute ? mean[c] : 0.f;
+      const float k = inv_std[c];
+      const float ky = recompute ? k : 1.f;
+      const float a = mean_dy[c], b = mean_dyy[c];
+      const float* xr = x + r * S;
+      const float* g = gradient.get(r * S, S, xr, buffer.data());
+      float* d = dx + r * S;
 #pragma omp simd
-    for (int i = 0; i < S; ++i) d[i] = (g[i] - a - (xr[i] - mu) * ky * b) * k;
+      for (int i = 0; i < S; ++i) d[i] = (g[i] - a - (xr[i] - mu) * ky * b) * k;
+    }
   }
 }
 

@@ -155,6 +155,10 @@ void QuantLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
     forward_fused_cpu(top);
     return;
   }
+  if (training_bn_) {
+    forward_training_fused_cpu(top);
+    return;
+  }
   const int count = bottom[0]->count();
   if (top[0] == bottom[0]) {
     input_copy_.reshape_like(*bottom[0]);
@@ -169,28 +173,111 @@ void QuantLayer::backward_cpu(const BlobVec& top, const std::vector<bool>& propa
   if (!propagate_down[0]) return;
   HWGQ_REQUIRE(!fused_bn_, where() << "is fused with BatchNorm for inference and has no backward "
                                       "(build the net with force_backward or fuse_batch_norm_quant: false)");
+  if (training_bn_) {
+    backward_training_fused_cpu(top);
+    return;
+  }
   const int count = bottom[0]->count();
   const float* x = top[0] == bottom[0] ? input_copy_.cpu_data() : bottom[0]->cpu_data();
   const float* dy = top[0]->cpu_diff();
   float* dx = bottom[0]->mutable_cpu_diff();
-  const float clip = clip_;
+  for_blocks(count, [=](int begin, int end) { backward_block(x + begin, dy + begin, dx + begin, end - begin); });
+}
 
+void QuantLayer::backward_block(const float* x, const float* dy, float* dx, int m) const {
   const kernels::QuantKernels& k = kernels::quant_kernels();
   switch (backward_) {
-    case Backward::kRelu: {
-      const float slope = negative_slope_;
-      for_blocks(count, [=, &k](int begin, int end) { k.relu_backward(x, dy, dx, begin, end, slope, clip); });
+    case Backward::kRelu:
+      k.relu_backward(x, dy, dx, 0, m, negative_slope_, clip_);
       break;
-    }
     case Backward::kHardTanh:
-      for_blocks(count, [=, &k](int begin, int end) { k.hard_tanh_backward(x, dy, dx, begin, end, clip); });
+      k.hard_tanh_backward(x, dy, dx, 0, m, clip_);
       break;
-    case Backward::kLogTailed: {
-      const float qm = log_tail_start_;
-      for_blocks(count, [=, &k](int begin, int end) { k.log_tailed_backward(x, dy, dx, begin, end, qm); });
+    case Backward::kLogTailed:
+      k.log_tailed_backward(x, dy, dx, 0, m, log_tail_start_);
       break;
-    }
   }
+}
+
+void QuantLayer::fuse_batch_norm_for_training(BatchNormLayer* bn, Blob* bn_bottom) {
+  HWGQ_REQUIRE(!bn || (bn_bottom && !bn->use_global_stats()),
+               where() << "can only be fused for training with a BatchNorm that takes batch statistics");
+  HWGQ_REQUIRE(!bn || !fused_bn_, where() << "already has a BatchNorm folded into it for inference");
+  if (training_bn_) training_bn_->set_normalized_by_reader(false);
+  training_bn_ = bn;
+  training_input_ = bn ? bn_bottom : nullptr;
+  if (bn) bn->set_normalized_by_reader(true);
+}
+
+// One pass over BatchNorm's input x: v = (x - mean_c) * inv_std_c with BatchNorm's own two
+// float operations and the batch statistics its forward just took, kept in input_copy_
+// (what the unfused Quant's backward reads, and BatchNorm's backward needs as y), then the
+// forward function from there while the row is in cache: the unfused values bit for bit.
+void QuantLayer::forward_training_fused_cpu(const BlobVec& top) {
+  const Blob& in = *training_input_;
+  const int count = in.count();
+  HWGQ_REQUIRE(count == top[0]->count(), where() << "fused BatchNorm input " << in.shape_string() << " vs top "
+                                                 << top[0]->shape_string());
+  const int N = in.num_axes() > 0 ? in.shape(0) : 1;
+  const int C = in.num_axes() > 1 ? in.shape(1) : 1;
+  const int S = in.num_axes() > 2 ? in.count(2) : 1;
+  HWGQ_REQUIRE(C == training_bn_->channels(), where() << "fused BatchNorm input " << in.shape_string() << " has " << C
+                                                      << " channels, BatchNorm " << training_bn_->channels());
+  input_copy_.reshape_like(in);
+  if (count == 0) return;
+  const float* mean = training_bn_->batch_mean();
+  const float* inv_std = training_bn_->batch_inv_std();
+  // In place (in-place BatchNorm and Quant) y is x: the row is read into v, then written.
+  const float* x = in.cpu_data();
+  float* v = input_copy_.mutable_cpu_data();
+  float* y = top[0]->mutable_cpu_data();
+  const bool parallel = count >= kBlock * kMinParallelBlocks;
+  if (S == 1) {
+#pragma omp parallel for if (parallel)
+    for (int s = 0; s < N; ++s) {
+      const float* xs = x + size_t(s) * C;
+      float* vs = v + size_t(s) * C;
+#pragma omp simd
+      for (int c = 0; c < C; ++c) vs[c] = batch_normalized(xs[c], mean[c], inv_std[c]);
+      forward_block(vs, y + size_t(s) * C, C);
+    }
+    return;
+  }
+  const int64_t rows = int64_t(N) * C;
+#pragma omp parallel for if (parallel)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float mu = mean[r % C];
+    const float k = inv_std[r % C];
+    const float* xr = x + r * S;
+    float* vr = v + r * S;
+#pragma omp simd
+    for (int i = 0; i < S; ++i) vr[i] = batch_normalized(xr[i], mu, k);
+    forward_block(vr, y + r * S, S);
+  }
+}
+
+// BatchNorm's backward with this layer's masked gradient made a row at a time from the
+// saved v and the top's gradient: two passes over them (per-channel sums, then dx)
+// instead of writing the masked gradient and reading it back twice.
+void QuantLayer::backward_training_fused_cpu(const BlobVec& top) {
+  class MaskedGradient final : public BatchNormLayer::OutputGradient {
+   public:
+    MaskedGradient(const QuantLayer& quant, const float* dtop) : quant_(quant), dtop_(dtop) {}
+    const float* get(size_t offset, int n, const float* v, float* buffer) const override {
+      quant_.backward_block(v, dtop_ + offset, buffer, n);
+      return buffer;
+    }
+
+   private:
+    const QuantLayer& quant_;
+    const float* dtop_;
+  };
+  HWGQ_REQUIRE(input_copy_.count() == top[0]->count(),
+               where() << "backward without the fused forward before it (saved " << input_copy_.shape_string()
+                       << ", top " << top[0]->shape_string() << ")");
+  if (top[0]->count() == 0) return;
+  training_bn_->batch_backward_cpu(input_copy_.cpu_data(), MaskedGradient(*this, top[0]->cpu_diff()),
+                                   training_input_->mutable_cpu_diff());
 }
 
 void QuantLayer::fuse_batch_norm(BatchNormLayer* bn, Blob* bn_bottom) {

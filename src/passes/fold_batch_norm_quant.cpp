@@ -2,10 +2,9 @@
 
 #include <glog/logging.h>
 
-#include <algorithm>
-
 #include "hwgq/layers/batch_norm_layer.hpp"
 #include "hwgq/layers/quant_layer.hpp"
+#include "next_reader.hpp"
 
 namespace hwgq {
 
@@ -16,17 +15,11 @@ int fold_batch_norm_quant(Net& net) {
   for (int i = 0; i < n; ++i) {
     auto* bn = dynamic_cast<BatchNormLayer*>(net.layers()[i].get());
     if (!bn || !bn->use_global_stats() || bn->folded_into_next()) continue;
-    // Split layers give every value of a blob at most one reader: the first later layer
-    // that has the blob as a bottom (an in-place layer after it writes a new value).
     const int blob = net.top_ids(i)[0];
-    int reader = -1;
-    for (int j = i + 1; j < n && reader < 0; ++j) {
-      const auto& bottoms = net.bottom_ids(j);
-      if (std::find(bottoms.begin(), bottoms.end(), blob) != bottoms.end()) reader = j;
-    }
+    const int reader = passes_detail::next_reader(net, i);
     if (reader < 0) continue;  // the BatchNorm output is an output of the net
     auto* quant = dynamic_cast<QuantLayer*>(net.layers()[reader].get());
-    if (!quant || quant->fused()) continue;
+    if (!quant || quant->fused() || quant->fused_for_training()) continue;
     // Nothing writes BatchNorm's input between the two layers: in place it is the blob only
     // the Quant reads next; otherwise BatchNorm was its one reader.
     quant->fuse_batch_norm(bn, net.bottom_vecs(i)[0]);

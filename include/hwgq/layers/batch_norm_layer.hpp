@@ -58,6 +58,36 @@ class BatchNormLayer : public TypedLayer<BatchNormLayer> {
   // forward normalises with exactly the unfused GPU forward's values).
   void global_normalization_gpu(const float** mean, const float** inv_std);
 
+  // Training fusion (graph pass fuse_batch_norm_quant_training, docs/layers/quant.md "Fused
+  // with BatchNorm"): the one layer reading this layer's output (a Quant) normalises x
+  // itself with the batch statistics of this layer's forward and runs this layer's backward
+  // through batch_backward_cpu. This layer's CPU forward then only takes the statistics and
+  // updates the running ones (its top is not written), and its CPU backward does nothing.
+  // The GPU passes ignore it: they run the separate code.
+  void set_normalized_by_reader(bool fused) { normalized_by_reader_ = fused; }
+  bool normalized_by_reader() const { return normalized_by_reader_; }
+  // The batch statistics of the last CPU forward with batch statistics: per channel the
+  // mean and 1 / sqrt(variance + eps), channels() values each.
+  const float* batch_mean() const { return mean_.data(); }
+  const float* batch_inv_std() const { return inv_std_.data(); }
+
+  // The gradient on this layer's output, handed out a run of elements at a time, so that a
+  // fused reader can compute it on the fly instead of writing it to a blob first.
+  class OutputGradient {
+   public:
+    virtual ~OutputGradient() = default;
+    // The gradient on output elements [offset, offset + n): a pointer to memory holding
+    // it, or `buffer` (n floats) filled with it. `y` is the normalised output at those
+    // elements (meaningful only where the caller passed the saved output, see below).
+    virtual const float* get(size_t offset, int n, const float* y, float* buffer) const = 0;
+  };
+  // The backward of the batch-statistics normalisation of the last CPU forward, for the
+  // fused reader: `y` is the normalised output as that forward computed it (the reader
+  // saved it), `dy` gives the gradient on it, dx receives the gradient on the input (it
+  // may be the memory dy reads from). The same code as this layer's own backward, so the
+  // arithmetic, and the result, is the unfused one bit for bit.
+  void batch_backward_cpu(const float* y, const OutputGradient& dy, float* dx);
+
   // Re-estimating the running statistics (batch_norm_recalibration.hpp): begin clears
   // them and makes every later training-mode forward add its batch statistics with equal
   // weight (moving_average_fraction 1), end restores the configured fraction.
@@ -78,9 +108,13 @@ class BatchNormLayer : public TypedLayer<BatchNormLayer> {
   const CrossReplicaSum* replica_sum() const;
   void global_statistics();
   void update_running_statistics();
+  // Backward with batch statistics: x_or_y is the saved normalised output, or the input x
+  // when `recompute` (the output is then recomputed per element as forward did).
+  void batch_statistics_backward(const float* x_or_y, bool recompute, const OutputGradient& dy, float* dx);
 
   bool use_global_stats_ = false;
   bool folded_ = false;
+  bool normalized_by_reader_ = false;
   bool sync_across_replicas_ = false;
   float moving_average_fraction_ = 0.999f;
   float configured_moving_average_fraction_ = 0.999f;

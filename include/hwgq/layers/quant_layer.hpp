@@ -48,6 +48,17 @@ class QuantLayer : public TypedLayer<QuantLayer> {
   // The blob a fused forward reads (BatchNorm's input), null when not fused.
   const Blob* fused_input() const { return fused_input_; }
 
+  // Training fusion, set by the graph pass fuse_batch_norm_quant_training
+  // (docs/layers/quant.md, "Fused with BatchNorm"): `bn` (batch statistics) reads
+  // `bn_bottom` and this layer reads bn's output. The CPU forward then normalises
+  // bn_bottom with bn's batch statistics, keeps the normalised values for backward and
+  // writes the quantized top in one pass; the CPU backward computes the gradient on
+  // bn_bottom through bn (BatchNormLayer::batch_backward_cpu), producing this layer's
+  // masked gradient row by row instead of in a blob. The GPU passes run unfused. A null
+  // bn undoes it.
+  void fuse_batch_norm_for_training(BatchNormLayer* bn, Blob* bn_bottom);
+  bool fused_for_training() const { return training_bn_ != nullptr; }
+
   // For a packed binary layer that computes this layer's output itself (graph pass
   // fuse_packed_quant: packed layer -> folded BatchNorm -> this Quant): the cuts on
   // BatchNorm's input and the output of each code, for the statistics as they are now.
@@ -68,6 +79,10 @@ class QuantLayer : public TypedLayer<QuantLayer> {
   void check_centers() const;
   void warn_if_thresholds_ignored() const;
   void forward_fused_cpu(const BlobVec& top);
+  void forward_training_fused_cpu(const BlobVec& top);
+  void backward_training_fused_cpu(const BlobVec& top);
+  // The backward surrogate on m contiguous values: dx = dy * g(x).
+  void backward_block(const float* x, const float* dy, float* dx, int m) const;
   // The forward function on m contiguous values (a block of the fused forward).
   void forward_block(const float* x, float* y, int m) const;
   // Whether the fused forward compares x with per-channel cuts (hwgq up to 16 centers,
@@ -93,6 +108,10 @@ class QuantLayer : public TypedLayer<QuantLayer> {
   Blob input_copy_;
 
   BatchNormLayer* fused_bn_ = nullptr;
+  // Training fusion: the BatchNorm and its input; input_copy_ then holds the normalised
+  // values (this layer's unfused input) for backward.
+  BatchNormLayer* training_bn_ = nullptr;
+  Blob* training_input_ = nullptr;
   bool output_written_ = false;
   std::vector<float> code_values_;  // low, q_1 .. q_K (producer_codes)
   Blob* fused_input_ = nullptr;

@@ -25,6 +25,9 @@ const std::vector<NetPass>& net_passes();
 // listing the known ones.
 int apply_net_pass(Net& net, const std::string& name);
 
+// The passes the solver's training net gets (and `hwgq time --phase=TRAIN`).
+std::vector<std::string> default_training_passes();
+
 // The passes a forward-only (TEST-phase) net gets unless its caller asks otherwise.
 std::vector<std::string> default_inference_passes();
 
