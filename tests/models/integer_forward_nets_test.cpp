@@ -85,7 +85,9 @@ void expect_same_classes(const std::string& relative) {
   for (bool integer : {false, true}) {
     Net net(param, TEST, relative);
     test::randomize_params(&net);
-    if (integer) EXPECT_GT(apply_net_pass(net, "integer_binary_forward"), 0);
+    if (integer) {
+      EXPECT_GT(apply_net_pass(net, "integer_binary_forward"), 0);
+    }
     Blob* data = net.input_blobs().at(0);
     for (int i = 0; i < data->count(); ++i) {
       data->mutable_cpu_data()[i] = static_cast<float>((i * 29 + (i / 7) * 13) % 255) - 117.f;
