@@ -168,6 +168,8 @@ void Solver::init_nets() {
   net_ = std::make_unique<Net>(train_with_state, TRAIN, train_origin);
   // Training nets get the integer forward of binary layers too (backward stays float).
   apply_net_pass(*net_, "integer_binary_forward");
+  // Only the training net runs backward passes.
+  if (param_.backward_precision() == SolverParameter::BF16) apply_net_pass(*net_, "bf16_conv_backward");
 
   // Test nets: explicit test_net / test_net_param entries, then the generic net for the
   // remaining test_iter entries.
