@@ -9,6 +9,9 @@
 #
 # Batches are those of docs/benchmarks.md: LeNet-HWGQ 64, CIFAR-10 VGG-HWGQ 50,
 # AlexNet-HWGQ 16, ResNet-18-HWGQ 8. Needs $BUILD/bin/hwgq_bench (BUILD defaults to build).
+# BACKWARD_PRECISION=bf16 runs hwgq's convolution backward passes in bfloat16 (solver field
+# backward_precision; float32, the default, where the CPU lacks AVX512_BF16); PyTorch stays
+# float32 either way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 THREADS=${1:-2}
@@ -17,6 +20,7 @@ shift $(( $# > 2 ? 2 : $# ))
 NETS=("$@")
 [ ${#NETS[@]} -gt 0 ] || NETS=(lenet cifar10_vgg alexnet resnet18)
 BUILD=${BUILD:-build}
+BACKWARD_PRECISION=${BACKWARD_PRECISION:-float32}
 TCMALLOC=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4
 [ -f "$TCMALLOC" ] || { echo "install libtcmalloc-minimal4 (apt-get install libtcmalloc-minimal4)"; exit 1; }
 source bench/median.sh
@@ -33,7 +37,8 @@ for net in "${NETS[@]}"; do
   torch_ms=()
   for round in $(seq "$ROUNDS"); do
     h=$(OMP_NUM_THREADS=$THREADS "$BUILD"/bin/hwgq_bench --model=bench/nets/${net}_hwgq.prototxt \
-          --threads="$THREADS" --batch="$batch" --iterations="$iterations" --repeats=3 | awk '/median/ {print $2}')
+          --threads="$THREADS" --batch="$batch" --iterations="$iterations" --repeats=3 \
+          --backward_precision="$BACKWARD_PRECISION" | awk '/median/ {print $2}')
     t=$(LD_PRELOAD=$TCMALLOC OMP_NUM_THREADS=$THREADS /usr/bin/python3 -W ignore bench/pytorch_hwgq_nets.py \
           --model "$net" --device cpu --channels-last --threads "$THREADS" --batch "$batch" \
           --iterations "$iterations" --repeats 3 | awk '/median/ {print $2}')
@@ -43,6 +48,6 @@ for net in "${NETS[@]}"; do
   done
   H=$(median "${hwgq_ms[@]}")
   T=$(median "${torch_ms[@]}")
-  echo "$net batch $batch, $THREADS threads: hwgq $H ms, PyTorch $T ms," \
+  echo "$net batch $batch, $THREADS threads (hwgq backward $BACKWARD_PRECISION): hwgq $H ms, PyTorch $T ms," \
        "PyTorch/hwgq = $(awk -v h="$H" -v t="$T" 'BEGIN {printf "%.2f", t / h}')"
 done

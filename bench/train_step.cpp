@@ -35,6 +35,9 @@ DEFINE_bool(tf32, false, "allow TF32 tensor-core math on the GPU (default: full 
 DEFINE_bool(integer_forward, true,
             "binary layers fed by a uniform Quant forward with the exact integer kernel "
             "(pass integer_binary_forward); false: float forward");
+DEFINE_string(backward_precision, "float32",
+              "CPU backward passes of Convolution and BinaryConvolution layers: float32 or bf16 (SolverParameter "
+              "backward_precision; float32 with a warning where the CPU lacks AVX512_BF16)");
 
 int main(int argc, char** argv) {
   hwgq::bench::start(&argc, &argv);
@@ -50,6 +53,10 @@ int main(int argc, char** argv) {
     hwgq::read_text_proto(FLAGS_model, solver.mutable_net_param());
     if (FLAGS_batch > 0) hwgq::set_batch_size(solver.mutable_net_param(), FLAGS_batch);
     solver.mutable_net_param()->set_integer_binary_forward(FLAGS_integer_forward);
+    HWGQ_REQUIRE(FLAGS_backward_precision == "float32" || FLAGS_backward_precision == "bf16",
+                 "--backward_precision must be float32 or bf16, got \"" << FLAGS_backward_precision << "\"");
+    solver.set_backward_precision(FLAGS_backward_precision == "bf16" ? hwgq::SolverParameter::BF16
+                                                                      : hwgq::SolverParameter::FLOAT32);
     hwgq::bench::set_benchmark_sgd(&solver);
     auto sgd = hwgq::create_solver(solver, FLAGS_model);
     auto& inputs = sgd->net().input_blobs();

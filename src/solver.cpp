@@ -167,8 +167,10 @@ void Solver::init_nets() {
   *train_with_state.mutable_state() = train_state;
   net_ = std::make_unique<Net>(train_with_state, TRAIN, train_origin);
   // Training nets get the training fusion of BatchNorm + Quant and the integer forward of
-  // binary layers (backward stays float).
+  // binary layers; their convolutions' backward passes run in bfloat16 when asked (only the
+  // training net runs backward passes).
   for (const auto& pass : default_training_passes()) apply_net_pass(*net_, pass);
+  if (param_.backward_precision() == SolverParameter::BF16) apply_net_pass(*net_, "bf16_conv_backward");
 
   // Test nets: explicit test_net / test_net_param entries, then the generic net for the
   // remaining test_iter entries.

@@ -28,6 +28,11 @@ DEFINE_bool(sync_batch_norm, false,
             "ranks (allreduced mean and variance), overriding the layers' sync_across_replicas; no effect in a "
             "single process");
 
+DEFINE_string(backward_precision, "",
+              "train: precision of the CPU backward passes of Convolution and BinaryConvolution layers: float32 or "
+              "bf16 (bfloat16 inputs, float gradients; float32 with a warning where the CPU lacks AVX512_BF16); "
+              "overrides the solver's backward_precision, which applies when this is empty");
+
 DEFINE_string(tensorboard_dir, "", "train: also write TensorBoard scalars (event file) into this folder");
 
 namespace hwgq::cli {
@@ -110,6 +115,20 @@ void configure_batch_norm_sync(Solver* solver, const DataParallelRun& run) {
   }
 }
 
+// Applies --backward_precision over the solver file's backward_precision and logs the
+// precision asked for (the pass bf16_conv_backward logs whether the CPU can give it).
+void apply_backward_precision_flag(SolverParameter* param) {
+  const std::string& flag = FLAGS_backward_precision;
+  if (!flag.empty()) {
+    HWGQ_REQUIRE(flag == "float32" || flag == "bf16",
+                 "--backward_precision must be float32 or bf16, got \"" << flag << "\"");
+    param->set_backward_precision(flag == "bf16" ? SolverParameter::BF16 : SolverParameter::FLOAT32);
+  }
+  LOG(INFO) << "Convolution backward passes (CPU) asked for in "
+            << (param->backward_precision() == SolverParameter::BF16 ? "bfloat16" : "float32")
+            << (flag.empty() ? " (solver's backward_precision)" : " (--backward_precision)");
+}
+
 }  // namespace
 
 namespace {
@@ -154,6 +173,7 @@ int train_replica(DataParallelRun& run) {
   apply_device_flags();
   LOG(INFO) << "Training on " << (FLAGS_gpu >= 0 ? "GPU " + std::to_string(FLAGS_gpu) : std::string("the CPU"));
   run.agree_on_seed(&param);
+  apply_backward_precision_flag(&param);
 
   auto solver = create_solver(param, FLAGS_solver);
   for (const auto& weights : split_commas(FLAGS_weights)) {

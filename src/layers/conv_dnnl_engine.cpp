@@ -16,15 +16,17 @@ namespace {
 using dnnl::memory;
 using Tag = memory::format_tag;
 constexpr memory::data_type kF32 = memory::data_type::f32;
+constexpr memory::data_type kBF16 = memory::data_type::bf16;
 
 dnnl::engine& cpu_engine() {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   return engine;
 }
 
-// A tensor the caller holds in a plain layout (NCHW, OIHW) where a primitive may want
-// another: the caller's memory, re-pointed at every call, and, when the layouts differ, a
-// buffer in the primitive's layout with the reorder between the two.
+// A tensor the caller holds in a plain float layout (NCHW, OIHW) where a primitive may want
+// another layout or data type (bfloat16 inputs): the caller's memory, re-pointed at every
+// call, and, when the two differ, a buffer as the primitive wants it with the reorder
+// between the two (a float to bfloat16 reorder rounds to nearest even).
 class Staged {
  public:
   enum class Direction { Into, OutOf };
@@ -66,6 +68,8 @@ struct DnnlConvolution::Impl {
   memory::dims strides, dilates, padding;
   bool bias_term;
   size_t weight_count;
+  // What the backward primitives read: kF32, or kBF16 for ConvBackwardPrecision::BFloat16.
+  memory::data_type backward_input = kF32;
 
   dnnl::convolution_forward::primitive_desc forward_pd;
   dnnl::convolution_forward forward;
@@ -79,13 +83,28 @@ struct DnnlConvolution::Impl {
   std::unique_ptr<Staged> weights_src, weights_diff_dst, weights_diff;
   std::vector<float> weight_gradient;
 
-  memory::desc any(const memory::desc& plain) const { return memory::desc(plain.dims(), kF32, Tag::any); }
+  memory::desc any(const memory::desc& plain, memory::data_type type = kF32) const {
+    return memory::desc(plain.dims(), type, Tag::any);
+  }
 
+  // The forward primitive descriptor a backward one is made against (oneDNN picks matching
+  // layouts from it): the float forward's, or for bfloat16 inputs one of a bfloat16
+  // forward, which is never run.
+  dnnl::convolution_forward::primitive_desc backward_hint() const {
+    if (backward_input == kF32) return forward_pd;
+    const dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
+                                               any(src_plain, kBF16), any(weights_plain, kBF16),
+                                               any(dst_plain, kBF16), strides, dilates, padding, padding);
+    return dnnl::convolution_forward::primitive_desc(desc, cpu_engine());
+  }
+
+  // The inputs in backward_input, the outputs (diff_src, diff_weights) always float.
   void make_backward_data() {
     const dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, any(src_plain),
-                                                      any(weights_plain), any(dst_plain), strides, dilates, padding,
+                                                      any(weights_plain, backward_input),
+                                                      any(dst_plain, backward_input), strides, dilates, padding,
                                                       padding);
-    const dnnl::convolution_backward_data::primitive_desc pd(desc, cpu_engine(), forward_pd);
+    const dnnl::convolution_backward_data::primitive_desc pd(desc, cpu_engine(), backward_hint());
     data_diff_dst = std::make_unique<Staged>(dst_plain, pd.diff_dst_desc(), Staged::Direction::Into);
     data_weights = std::make_unique<Staged>(weights_plain, pd.weights_desc(), Staged::Direction::Into);
     data_diff_src = std::make_unique<Staged>(src_plain, pd.diff_src_desc(), Staged::Direction::OutOf);
@@ -93,10 +112,11 @@ struct DnnlConvolution::Impl {
   }
 
   void make_backward_weights() {
-    const dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, any(src_plain),
-                                                         any(weights_plain), any(dst_plain), strides, dilates,
-                                                         padding, padding);
-    const dnnl::convolution_backward_weights::primitive_desc pd(desc, cpu_engine(), forward_pd);
+    const dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct,
+                                                         any(src_plain, backward_input), any(weights_plain),
+                                                         any(dst_plain, backward_input), strides, dilates, padding,
+                                                         padding);
+    const dnnl::convolution_backward_weights::primitive_desc pd(desc, cpu_engine(), backward_hint());
     weights_src = std::make_unique<Staged>(src_plain, pd.src_desc(), Staged::Direction::Into);
     weights_diff_dst = std::make_unique<Staged>(dst_plain, pd.diff_dst_desc(), Staged::Direction::Into);
     weights_diff = std::make_unique<Staged>(weights_plain, pd.diff_weights_desc(), Staged::Direction::OutOf);
@@ -114,9 +134,11 @@ namespace {
 
 }  // namespace
 
-DnnlConvolution::DnnlConvolution(const Conv2dGeometry& geom, int num, int num_output, int group, bool bias_term)
+DnnlConvolution::DnnlConvolution(const Conv2dGeometry& geom, int num, int num_output, int group, bool bias_term,
+                                 ConvBackwardPrecision backward_precision)
     : impl_(std::make_unique<Impl>()) {
   Impl& s = *impl_;
+  s.backward_input = backward_precision == ConvBackwardPrecision::BFloat16 ? kBF16 : kF32;
   const memory::dim c = geom.channels, o = num_output, g = group;
   s.src_plain = memory::desc({num, c, geom.height, geom.width}, kF32, Tag::nchw);
   s.dst_plain = memory::desc({num, o, geom.out_height(), geom.out_width()}, kF32, Tag::nchw);
@@ -153,6 +175,16 @@ DnnlConvolution::DnnlConvolution(const Conv2dGeometry& geom, int num, int num_ou
 }
 
 DnnlConvolution::~DnnlConvolution() = default;
+
+void DnnlConvolution::make_backward(bool weights, bool data) {
+  Impl& s = *impl_;
+  try {
+    if (weights && !s.backward_weights) s.make_backward_weights();
+    if (data && !s.backward_data) s.make_backward_data();
+  } catch (const dnnl::error& e) {
+    rethrow(e, "backward setup");
+  }
+}
 
 void DnnlConvolution::forward(const float* x, const float* w, const float* bias, float* y) {
   Impl& s = *impl_;

@@ -1,5 +1,7 @@
 #include "hwgq/layers/convolution_layer.hpp"
 
+#include <glog/logging.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <map>
@@ -156,7 +158,7 @@ void ConvolutionLayer::backward_image(const float* x, const float* dy, const flo
 struct ConvolutionLayer::CpuEngines {
   ConvEngineSelector selector;
 #ifdef HWGQ_WITH_DNNL
-  std::map<std::tuple<int, int, int, int>, std::unique_ptr<DnnlConvolution>> dnnl;
+  std::map<std::tuple<int, int, int, int, ConvBackwardPrecision>, std::unique_ptr<DnnlConvolution>> dnnl;
 #endif
 };
 
@@ -181,12 +183,43 @@ ConvEngineSelector::Shape engine_shape(int num, const Conv2dGeometry& geom, int 
 #ifdef HWGQ_WITH_DNNL
 // oneDNN's kernels split their work for the thread count they were made with, so that is
 // part of the key.
-DnnlConvolution& ConvolutionLayer::dnnl_convolution() {
-  auto& made = cpu_engines().dnnl[std::make_tuple(num_, geom_.height, geom_.width, max_threads())];
-  if (!made) made = std::make_unique<DnnlConvolution>(geom_, num_, num_output_, group_, bias_term_);
+DnnlConvolution& ConvolutionLayer::dnnl_convolution(ConvBackwardPrecision precision) {
+  auto& made = cpu_engines().dnnl[std::make_tuple(num_, geom_.height, geom_.width, max_threads(), precision)];
+  if (!made) made = std::make_unique<DnnlConvolution>(geom_, num_, num_output_, group_, bias_term_, precision);
   return *made;
 }
 #endif
+
+void ConvolutionLayer::set_backward_precision(ConvBackwardPrecision precision) {
+  std::string why;
+  HWGQ_REQUIRE(precision == ConvBackwardPrecision::Float32 || conv_bf16_backward_available(&why),
+               where() << "cannot run its backward passes in bfloat16: " << why);
+  backward_precision_ = precision;
+}
+
+bool ConvolutionLayer::backward_bf16(const float* x, const float* dy, const float* w, float* dw, float* dx) {
+#ifdef HWGQ_WITH_DNNL
+  DnnlConvolution* bf16 = nullptr;
+  try {
+    bf16 = &dnnl_convolution(ConvBackwardPrecision::BFloat16);
+    // Made before either pass writes, so that a shape oneDNN cannot run falls back to float
+    // with the gradients untouched.
+    bf16->make_backward(dw != nullptr, dx != nullptr);
+  } catch (const Error& e) {
+    LOG(WARNING) << where() << "backward passes back on float32, oneDNN cannot run them in bfloat16 on "
+                 << shape_string({num_, channels_, geom_.height, geom_.width}) << ": " << e.what();
+    backward_precision_ = ConvBackwardPrecision::Float32;
+    return false;
+  }
+  if (dw) bf16->backward_weights(x, dy, dw);
+  if (dx) bf16->backward_data(dy, w, dx);
+  return true;
+#else
+  (void)x, (void)dy, (void)w, (void)dw, (void)dx;
+  backward_precision_ = ConvBackwardPrecision::Float32;
+  return false;
+#endif
+}
 
 void ConvolutionLayer::forward_cpu(const BlobVec& bottom, const BlobVec& top) {
   const float* w = weights_for_forward();
@@ -247,6 +280,11 @@ void ConvolutionLayer::backward_cpu(const BlobVec& top, const std::vector<bool>&
 
   const float* x = bottom[0]->cpu_data();
   const float* w = weights_for_backward();
+  if (backward_precision_ == ConvBackwardPrecision::BFloat16 &&
+      backward_bf16(x, dy, w, want_dw ? blobs_[0]->mutable_cpu_diff() : nullptr,
+                    want_dx ? bottom[0]->mutable_cpu_diff() : nullptr)) {
+    return;
+  }
   const ConvEngineSelector::Shape shape = engine_shape(num_, geom_, num_output_, group_, bias_term_);
   if (want_dw) {
     float* dw = blobs_[0]->mutable_cpu_diff();

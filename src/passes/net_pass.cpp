@@ -3,6 +3,7 @@
 
 #include <sstream>
 
+#include "hwgq/passes/bf16_conv_backward.hpp"
 #include "hwgq/passes/fold_batch_norm_quant.hpp"
 #include "hwgq/passes/fuse_batch_norm_quant_training.hpp"
 #include "hwgq/passes/fuse_packed_quant.hpp"
@@ -26,6 +27,10 @@ const std::vector<NetPass>& net_passes() {
        "binary layers whose bottom is a uniform Quant's output forward with the exact integer kernel (CPU; training "
        "and test nets)",
        integer_binary_forward},
+      {"bf16_conv_backward",
+       "Convolution and BinaryConvolution layers run their CPU backward passes in bfloat16 on oneDNN (float "
+       "gradients; where the CPU has AVX512_BF16, else a warning and float32)",
+       bf16_conv_backward},
   };
   return passes;
 }

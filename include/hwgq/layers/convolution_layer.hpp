@@ -1,13 +1,15 @@
 // 2-d convolution (Caffe's Convolution, convolution_param) on N x C x H x W blobs. On the
 // CPU each pass runs lowered to GEMM with im2col or through oneDNN, whichever measured
-// faster for the layer and shape (hwgq/layers/conv_engine.hpp); on the GPU through cuDNN. Weights are num_output x (C / group) x kernel_h x kernel_w, bias is
-// num_output. Output size per axis: (H + 2 pad - (dilation (kernel - 1) + 1)) / stride + 1.
+// faster for the layer and shape (hwgq/layers/conv_engine.hpp); on the GPU through cuDNN.
+// The CPU backward passes may run in bfloat16 instead (set_backward_precision). Weights are
+// num_output x (C / group) x kernel_h x kernel_w, bias is num_output. Output size per axis: (H + 2 pad - (dilation (kernel - 1) + 1)) / stride + 1.
 #pragma once
 
 #include <memory>
 #include <vector>
 
 #include "hwgq/layer.hpp"
+#include "hwgq/layers/conv_engine.hpp"
 #include "hwgq/math/im2col.hpp"
 
 namespace hwgq {
@@ -29,6 +31,15 @@ class ConvolutionLayer : public TypedLayer<ConvolutionLayer> {
   int group() const { return group_; }
   // The geometry of the current bottom (valid after setup).
   const Conv2dGeometry& geometry() const { return geom_; }
+
+  // What the CPU backward passes read (conv_engine.hpp); Float32 unless set. BFloat16 runs
+  // both on oneDNN, not timed against im2col, and throws hwgq::Error where
+  // conv_bf16_backward_available() is false. If oneDNN has no bfloat16 implementation for
+  // a shape, the layer warns and goes back to Float32. The GPU backward stays float.
+  // Solvers set it through the pass "bf16_conv_backward" (SolverParameter's
+  // backward_precision).
+  void set_backward_precision(ConvBackwardPrecision precision);
+  ConvBackwardPrecision backward_precision() const { return backward_precision_; }
 
  protected:
   void forward_cpu(const BlobVec& bottom, const BlobVec& top) override;
@@ -71,12 +82,17 @@ class ConvolutionLayer : public TypedLayer<ConvolutionLayer> {
   Conv2dGeometry geom_{};
   int num_ = 0;
   int out_spatial_ = 0;
+  ConvBackwardPrecision backward_precision_ = ConvBackwardPrecision::Float32;
   // The CPU engine choices and oneDNN primitives per input shape (convolution_layer.cpp).
   struct CpuEngines;
   std::shared_ptr<CpuEngines> cpu_engines_;
   CpuEngines& cpu_engines();
-  // The oneDNN primitives for the current shape, made on first use (builds with oneDNN).
-  DnnlConvolution& dnnl_convolution();
+  // The oneDNN primitives for the current shape whose backward passes read `precision`,
+  // made on first use (builds with oneDNN).
+  DnnlConvolution& dnnl_convolution(ConvBackwardPrecision precision = ConvBackwardPrecision::Float32);
+  // Runs the wanted backward passes (a null dw or dx: not wanted) in bfloat16 on oneDNN;
+  // false, after a warning and with the layer back on Float32, where oneDNN cannot.
+  bool backward_bf16(const float* x, const float* dy, const float* w, float* dw, float* dx);
   // cuDNN descriptors and the algorithms chosen per input shape
   // (cuda/layers/convolution_layer.cpp).
   struct GpuState;
