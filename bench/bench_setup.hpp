@@ -5,6 +5,9 @@
 #include <gflags/gflags.h>
 #include <glog/logging.h>
 
+#include <string>
+
+#include "hwgq/common.hpp"
 #include "hwgq/proto/hwgq.pb.h"
 #include "hwgq/util/thread_wait_policy.hpp"
 
@@ -30,6 +33,12 @@ inline void set_benchmark_sgd(SolverParameter* solver, int seed = 1) {
   solver->set_weight_decay(5e-4f);
   solver->set_max_iter(1 << 30);
   solver->set_random_seed(seed);
+}
+
+// The solver's backward_precision from a --backward_precision flag: "float32" or "bf16".
+inline void set_backward_precision(SolverParameter* solver, const std::string& name) {
+  HWGQ_REQUIRE(name == "float32" || name == "bf16", "--backward_precision must be float32 or bf16, got \"" << name << "\"");
+  solver->set_backward_precision(name == "bf16" ? SolverParameter::BF16 : SolverParameter::FLOAT32);
 }
 
 }  // namespace hwgq::bench

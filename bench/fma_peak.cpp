@@ -44,6 +44,9 @@ DEFINE_int32(batch, 0, "override the net's batch size");
 DEFINE_int32(classes, 10, "labels are drawn from [0, classes)");
 DEFINE_bool(time, false, "also time training iterations and every dot-product layer of --model");
 DEFINE_int32(iterations, 10, "timed training iterations per repeat with --time");
+DEFINE_string(backward_precision, "float32",
+              "with --time: CPU backward passes of Convolution and BinaryConvolution layers, float32 or bf16 "
+              "(SolverParameter backward_precision)");
 
 namespace {
 
@@ -193,6 +196,7 @@ std::unique_ptr<hwgq::Solver> make_training(const std::string& model) {
   hwgq::read_text_proto(model, solver.mutable_net_param());
   if (FLAGS_batch > 0) hwgq::set_batch_size(solver.mutable_net_param(), FLAGS_batch);
   hwgq::bench::set_benchmark_sgd(&solver);
+  hwgq::bench::set_backward_precision(&solver, FLAGS_backward_precision);
   auto sgd = hwgq::create_solver(solver, model);
   auto& inputs = sgd->net().input_blobs();
   HWGQ_REQUIRE(!inputs.empty(), model << " has no Input layers; hwgq_bench_peak trains on random Input data");

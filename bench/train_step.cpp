@@ -53,10 +53,7 @@ int main(int argc, char** argv) {
     hwgq::read_text_proto(FLAGS_model, solver.mutable_net_param());
     if (FLAGS_batch > 0) hwgq::set_batch_size(solver.mutable_net_param(), FLAGS_batch);
     solver.mutable_net_param()->set_integer_binary_forward(FLAGS_integer_forward);
-    HWGQ_REQUIRE(FLAGS_backward_precision == "float32" || FLAGS_backward_precision == "bf16",
-                 "--backward_precision must be float32 or bf16, got \"" << FLAGS_backward_precision << "\"");
-    solver.set_backward_precision(FLAGS_backward_precision == "bf16" ? hwgq::SolverParameter::BF16
-                                                                      : hwgq::SolverParameter::FLOAT32);
+    hwgq::bench::set_backward_precision(&solver, FLAGS_backward_precision);
     hwgq::bench::set_benchmark_sgd(&solver);
     auto sgd = hwgq::create_solver(solver, FLAGS_model);
     auto& inputs = sgd->net().input_blobs();
