@@ -27,6 +27,7 @@
 
 #include <unistd.h>
 
+#include "conv_odd_shapes.hpp"
 #include "hwgq/common.hpp"
 #include "hwgq/layers/binary_convolution_layer.hpp"
 #include "hwgq/layers/conv_engine.hpp"
@@ -122,28 +123,6 @@ LayerParameter layer_param(const std::string& type, const std::string& conv, con
   return param;
 }
 
-struct Spec {
-  const char* what;
-  int channels, height, width;
-  std::string conv;
-};
-
-const std::vector<Spec>& odd_shapes() {
-  static const std::vector<Spec> specs = {
-      {"3x3 pad 1", 5, 9, 7, "num_output: 7 kernel_size: 3 pad: 1"},
-      {"5x3 stride 2x1 pad 2x0", 4, 11, 6, "num_output: 6 kernel_h: 5 kernel_w: 3 stride_h: 2 stride_w: 1 pad_h: 2 pad_w: 0"},
-      {"3x3 dilation 2", 3, 10, 9, "num_output: 5 kernel_size: 3 pad: 2 dilation: 2"},
-      {"3x3 group 3 stride 2", 6, 9, 8, "num_output: 9 kernel_size: 3 stride: 2 pad: 1 group: 3"},
-      {"depthwise", 8, 7, 7, "num_output: 8 kernel_size: 3 pad: 1 group: 8"},
-      {"1x1", 16, 6, 5, "num_output: 32 kernel_size: 1"},
-      {"1x1 stride 2", 16, 7, 7, "num_output: 8 kernel_size: 1 stride: 2"},
-      {"5x5 (LeNet conv2)", 20, 12, 12, "num_output: 50 kernel_size: 5"},
-      {"no bias", 4, 6, 6, "num_output: 4 kernel_size: 2 bias_term: false"},
-      {"wide 3x3", 32, 8, 8, "num_output: 48 kernel_size: 3 pad: 1"},
-  };
-  return specs;
-}
-
 // What one backward pass of `layer` leaves, the weight diff starting from `start`.
 struct BackwardRun {
   std::vector<float> x, w, dy;  // the inputs the backward passes read
@@ -216,7 +195,7 @@ TEST(ConvBf16Backward, MatchesTheReferenceOnOddShapes) {
   SKIP_WITHOUT_BF16();
   Worst worst;
   for (int num : {1, 3}) {
-    for (const Spec& s : odd_shapes()) {
+    for (const test::ConvShape& s : test::odd_conv_shapes()) {
       const std::string what = std::string(s.what) + " batch " + std::to_string(num);
       Blob x({num, s.channels, s.height, s.width}), y;
       test::fill_uniform(&x, 31 + num);

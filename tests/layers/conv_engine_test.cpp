@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "conv_odd_shapes.hpp"
 #include "gradient_checker.hpp"
 #include "hwgq/common.hpp"
 #include "hwgq/layers/binary_convolution_layer.hpp"
@@ -42,12 +43,6 @@ class ScopedEngine {
   static constexpr const char* kVariable = "HWGQ_CONV_ENGINE";
   bool had_ = false;
   std::string old_;
-};
-
-struct Spec {
-  const char* what;
-  int channels, height, width;
-  std::string conv;  // convolution_param fields
 };
 
 LayerParameter layer_param(const std::string& type, const std::string& conv, const std::string& extra = "") {
@@ -105,22 +100,6 @@ void expect_same_results(const Results& got, const Results& want, const std::str
   expect_close(got.bias_diff, want.bias_diff, what + " bias diff");
 }
 
-const std::vector<Spec>& odd_shapes() {
-  static const std::vector<Spec> specs = {
-      {"3x3 pad 1", 5, 9, 7, "num_output: 7 kernel_size: 3 pad: 1"},
-      {"5x3 stride 2x1 pad 2x0", 4, 11, 6, "num_output: 6 kernel_h: 5 kernel_w: 3 stride_h: 2 stride_w: 1 pad_h: 2 pad_w: 0"},
-      {"3x3 dilation 2", 3, 10, 9, "num_output: 5 kernel_size: 3 pad: 2 dilation: 2"},
-      {"3x3 group 3 stride 2", 6, 9, 8, "num_output: 9 kernel_size: 3 stride: 2 pad: 1 group: 3"},
-      {"depthwise", 8, 7, 7, "num_output: 8 kernel_size: 3 pad: 1 group: 8"},
-      {"1x1", 16, 6, 5, "num_output: 32 kernel_size: 1"},
-      {"1x1 stride 2", 16, 7, 7, "num_output: 8 kernel_size: 1 stride: 2"},
-      {"11x11 stride 4 (AlexNet conv1)", 3, 39, 43, "num_output: 16 kernel_size: 11 stride: 4"},
-      {"no bias", 4, 6, 6, "num_output: 4 kernel_size: 2 bias_term: false"},
-      {"wide 3x3", 32, 8, 8, "num_output: 48 kernel_size: 3 pad: 1"},
-  };
-  return specs;
-}
-
 TEST(ConvEngine, ReadsTheOverride) {
   {
     ScopedEngine scoped("im2col");
@@ -158,7 +137,7 @@ TEST(ConvEngine, RejectsAnUnknownEngine) {
 TEST(ConvEngine, DnnlMatchesIm2colOnOddShapes) {
   if (!conv_dnnl_available()) GTEST_SKIP() << "built without oneDNN";
   for (int num : {1, 3}) {
-    for (const Spec& s : odd_shapes()) {
+    for (const test::ConvShape& s : test::odd_conv_shapes()) {
       const std::string what = std::string(s.what) + " batch " + std::to_string(num);
       Blob x({num, s.channels, s.height, s.width}), y;
       test::fill_uniform(&x, 17 + num);
@@ -175,7 +154,7 @@ TEST(ConvEngine, DnnlMatchesIm2colOnOddShapes) {
 // outputs must still be those of one run (the weight gradient accumulated once), then and
 // on the following runs with the choice remembered.
 TEST(ConvEngine, AutoChoiceGivesTheResultsOfOneRun) {
-  for (const Spec& s : odd_shapes()) {
+  for (const test::ConvShape& s : test::odd_conv_shapes()) {
     Blob x({2, s.channels, s.height, s.width}), y;
     test::fill_uniform(&x, 29);
     ConvolutionLayer layer(layer_param("Convolution", s.conv));
