@@ -227,8 +227,10 @@ TEST(BatchNormQuantTrainingFusion, OptOutAndGpuModeLeaveTheNetAlone) {
     Mode saved = Context::get().mode();
     ~ModeGuard() { Context::get().set_mode(saved); }
   } guard;
-  Context::get().set_mode(Mode::GPU);
+  // Built on the CPU (a CUDA build without a GPU cannot allocate a net in GPU mode); the
+  // pass reads the mode when it runs.
   Net gpu(net_from_text(kMixedNet), TRAIN);
+  Context::get().set_mode(Mode::GPU);
   EXPECT_EQ(fuse_batch_norm_quant_training(gpu), 0);
   EXPECT_FALSE(fused_for_training(gpu, "q_fused"));
 }
