@@ -113,16 +113,6 @@ Gradients reference_backward(const Conv2dGeometry& g, int num, int num_output, i
   return r;
 }
 
-LayerParameter layer_param(const std::string& type, const std::string& conv, const std::string& extra = "") {
-  LayerParameter param;
-  parse_text_proto("name: \"conv\" type: \"" + type + "\" convolution_param { " + conv +
-                       " weight_filler { type: \"gaussian\" std: 0.3 } bias_filler { type: \"uniform\" min: -1 max: 1 "
-                       "} } " +
-                       extra,
-                   "test", &param);
-  return param;
-}
-
 // What one backward pass of `layer` leaves, the weight diff starting from `start`.
 struct BackwardRun {
   std::vector<float> x, w, dy;  // the inputs the backward passes read
@@ -199,7 +189,7 @@ TEST(ConvBf16Backward, MatchesTheReferenceOnOddShapes) {
       const std::string what = std::string(s.what) + " batch " + std::to_string(num);
       Blob x({num, s.channels, s.height, s.width}), y;
       test::fill_uniform(&x, 31 + num);
-      ConvolutionLayer layer(layer_param("Convolution", s.conv));
+      ConvolutionLayer layer(test::conv_layer_param("Convolution", s.conv));
       layer.setup({&x}, {&y});
       layer.set_backward_precision(ConvBackwardPrecision::BFloat16);
       const BackwardRun run = run_backward(layer, x, 7 + num, 0.25f);
@@ -218,7 +208,7 @@ TEST(ConvBf16Backward, BinaryConvolutionMatchesTheReference) {
   for (int num : {1, 3}) {
     Blob x({num, 6, 9, 7}), y;
     test::fill_uniform(&x, 41);
-    BinaryConvolutionLayer layer(layer_param("BinaryConvolution", "num_output: 12 kernel_size: 3 stride: 2 pad: 1 group: 2",
+    BinaryConvolutionLayer layer(test::conv_layer_param("BinaryConvolution", "num_output: 12 kernel_size: 3 stride: 2 pad: 1 group: 2",
                                              "binary_convolution_param { use_alpha: true }"));
     layer.setup({&x}, {&y});
     layer.set_backward_precision(ConvBackwardPrecision::BFloat16);
@@ -287,7 +277,7 @@ TEST(ConvBf16Backward, Float32StaysBitIdentical) {
     ScopedEngine scoped(engine);
     Blob x({3, 6, 9, 8}), y;
     test::fill_uniform(&x, 3);
-    ConvolutionLayer layer(layer_param("Convolution", "num_output: 9 kernel_size: 3 stride: 2 pad: 1 group: 3"));
+    ConvolutionLayer layer(test::conv_layer_param("Convolution", "num_output: 9 kernel_size: 3 stride: 2 pad: 1 group: 3"));
     layer.setup({&x}, {&y});
     EXPECT_EQ(layer.backward_precision(), ConvBackwardPrecision::Float32);
     const std::vector<float> before = all_outputs(layer, x);
@@ -307,7 +297,7 @@ TEST(ConvBf16Backward, UnavailableIsAClearError) {
   std::string why;
   if (conv_bf16_backward_available(&why)) GTEST_SKIP() << "this CPU has bfloat16 (the CLI test forces its absence)";
   Blob x({1, 2, 5, 5}), y;
-  ConvolutionLayer layer(layer_param("Convolution", "num_output: 2 kernel_size: 3"));
+  ConvolutionLayer layer(test::conv_layer_param("Convolution", "num_output: 2 kernel_size: 3"));
   layer.setup({&x}, {&y});
   try {
     layer.set_backward_precision(ConvBackwardPrecision::BFloat16);

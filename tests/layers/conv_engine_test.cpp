@@ -45,16 +45,6 @@ class ScopedEngine {
   std::string old_;
 };
 
-LayerParameter layer_param(const std::string& type, const std::string& conv, const std::string& extra = "") {
-  LayerParameter param;
-  parse_text_proto("name: \"conv\" type: \"" + type + "\" convolution_param { " + conv +
-                       " weight_filler { type: \"gaussian\" std: 0.3 } bias_filler { type: \"uniform\" min: -1 max: 1 "
-                       "} } " +
-                       extra,
-                   "test", &param);
-  return param;
-}
-
 // Everything one forward + backward leaves behind.
 struct Results {
   std::vector<float> top, bottom_diff, weight_diff, bias_diff;
@@ -122,7 +112,7 @@ TEST(ConvEngine, ReadsTheOverride) {
 TEST(ConvEngine, RejectsAnUnknownEngine) {
   Blob x({1, 2, 5, 5}), y;
   test::fill_uniform(&x, 3);
-  ConvolutionLayer layer(layer_param("Convolution", "num_output: 2 kernel_size: 3"));
+  ConvolutionLayer layer(test::conv_layer_param("Convolution", "num_output: 2 kernel_size: 3"));
   layer.setup({&x}, {&y});
   ScopedEngine scoped("mkl");
   try {
@@ -141,7 +131,7 @@ TEST(ConvEngine, DnnlMatchesIm2colOnOddShapes) {
       const std::string what = std::string(s.what) + " batch " + std::to_string(num);
       Blob x({num, s.channels, s.height, s.width}), y;
       test::fill_uniform(&x, 17 + num);
-      ConvolutionLayer layer(layer_param("Convolution", s.conv));
+      ConvolutionLayer layer(test::conv_layer_param("Convolution", s.conv));
       layer.setup({&x}, {&y});
       const Results want = run_pass(layer, x, "im2col", 0.25f);
       const Results got = run_pass(layer, x, "dnnl", 0.25f);
@@ -157,7 +147,7 @@ TEST(ConvEngine, AutoChoiceGivesTheResultsOfOneRun) {
   for (const test::ConvShape& s : test::odd_conv_shapes()) {
     Blob x({2, s.channels, s.height, s.width}), y;
     test::fill_uniform(&x, 29);
-    ConvolutionLayer layer(layer_param("Convolution", s.conv));
+    ConvolutionLayer layer(test::conv_layer_param("Convolution", s.conv));
     layer.setup({&x}, {&y});
     const Results want = run_pass(layer, x, "im2col", -0.5f);
     expect_same_results(run_pass(layer, x, "auto", -0.5f), want, std::string(s.what) + " choosing");
@@ -169,7 +159,7 @@ TEST(ConvEngine, AutoChoiceGivesTheResultsOfOneRun) {
 TEST(ConvEngine, DnnlFollowsReshapes) {
   if (!conv_dnnl_available()) GTEST_SKIP() << "built without oneDNN";
   Blob x({1, 4, 8, 8}), y;
-  ConvolutionLayer layer(layer_param("Convolution", "num_output: 6 kernel_size: 3 stride: 2"));
+  ConvolutionLayer layer(test::conv_layer_param("Convolution", "num_output: 6 kernel_size: 3 stride: 2"));
   layer.setup({&x}, {&y});
   for (const std::vector<int>& shape : {std::vector<int>{1, 4, 8, 8}, {3, 4, 11, 9}, {1, 4, 8, 8}}) {
     x.reshape(shape);
@@ -188,7 +178,7 @@ TEST(ConvEngine, DnnlGradientsNumerically) {
       SCOPED_TRACE(std::string(conv) + " batch " + std::to_string(num));
       Blob x({num, 3, 5, 6}), y;
       test::fill_uniform(&x, 11);
-      ConvolutionLayer layer(layer_param("Convolution", conv));
+      ConvolutionLayer layer(test::conv_layer_param("Convolution", conv));
       layer.setup({&x}, {&y});
       EXPECT_GT(test::check_gradients(layer, {&x}, {&y}), 0);
     }
@@ -201,7 +191,7 @@ TEST(ConvEngine, BinaryConvolutionDnnlMatchesIm2col) {
   for (int num : {1, 4}) {
     Blob x({num, 6, 9, 7}), y;
     test::fill_uniform(&x, 41);
-    BinaryConvolutionLayer layer(layer_param("BinaryConvolution", "num_output: 12 kernel_size: 3 stride: 2 pad: 1 group: 2",
+    BinaryConvolutionLayer layer(test::conv_layer_param("BinaryConvolution", "num_output: 12 kernel_size: 3 stride: 2 pad: 1 group: 2",
                                              "binary_convolution_param { use_alpha: true }"));
     layer.setup({&x}, {&y});
     const Results want = run_pass(layer, x, "im2col", 0.f);

@@ -1,10 +1,13 @@
 // Convolution geometries that exercise the corners of a CPU convolution engine (odd sizes,
-// stride, padding, dilation, groups, 1x1, no bias), shared by the tests that compare the
-// engines and the precisions with each other.
+// stride, padding, dilation, groups, 1x1, no bias), and the layer parameters for them,
+// shared by the tests that compare the engines and the precisions with each other.
 #pragma once
 
 #include <string>
 #include <vector>
+
+#include "hwgq/proto/hwgq.pb.h"
+#include "hwgq/util/io.hpp"
 
 namespace hwgq::test {
 
@@ -29,6 +32,19 @@ inline const std::vector<ConvShape>& odd_conv_shapes() {
       {"wide 3x3", 32, 8, 8, "num_output: 48 kernel_size: 3 pad: 1"},
   };
   return shapes;
+}
+
+// A layer of `type` (Convolution, BinaryConvolution) named "conv" with the
+// convolution_param fields `conv`, Gaussian weights and uniform biases, and `extra` fields.
+inline LayerParameter conv_layer_param(const std::string& type, const std::string& conv,
+                                       const std::string& extra = "") {
+  LayerParameter param;
+  parse_text_proto("name: \"conv\" type: \"" + type + "\" convolution_param { " + conv +
+                       " weight_filler { type: \"gaussian\" std: 0.3 } bias_filler { type: \"uniform\" min: -1 max: 1 "
+                       "} } " +
+                       extra,
+                   "test", &param);
+  return param;
 }
 
 }  // namespace hwgq::test
