@@ -21,6 +21,17 @@ struct ReductionStats {
   int buckets = 0;              // buckets per iteration
   double backward_seconds = 0;  // from the first bucket's start to the end of backward, summed
   double exposed_seconds = 0;   // waiting for reductions after backward, summed
+
+  // One iteration that reduced `floats` in `bucket_count` buckets: the first bucket started
+  // at `first_start` (negative: no gradient was reported), backward ended at `backward_end`
+  // and the last reduction at `done` (seconds).
+  void record(int64_t floats, int bucket_count, double first_start, double backward_end, double done) {
+    ++iterations;
+    bytes = floats * static_cast<int64_t>(sizeof(float));
+    buckets = bucket_count;
+    if (first_start >= 0) backward_seconds += backward_end - first_start;
+    exposed_seconds += done - backward_end;
+  }
 };
 
 class GradientReducer {

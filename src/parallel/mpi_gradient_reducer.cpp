@@ -100,11 +100,7 @@ void MpiGradientReducer::on_gradients_ready() {
     bucket.in_place_count = 0;
     bucket.in_flight = false;
   }
-  ++stats_.iterations;
-  stats_.bytes = floats * static_cast<int64_t>(sizeof(float));
-  stats_.buckets = static_cast<int>(open_);
-  if (first_start_ >= 0) stats_.backward_seconds += backward_end - first_start_;
-  stats_.exposed_seconds += done - backward_end;
+  stats_.record(floats, static_cast<int>(open_), first_start_, backward_end, done);
   open_ = 0;
   first_start_ = -1;
 }

@@ -257,11 +257,7 @@ void SharedMemoryGradientReducer::on_gradients_ready() {
   const double done_at = now_seconds();
 
   for (size_t b = 0; b < open_; ++b) buckets_[b] = Bucket();
-  ++stats_.iterations;
-  stats_.bytes = floats * static_cast<int64_t>(sizeof(float));
-  stats_.buckets = static_cast<int>(open_);
-  if (first_start_ >= 0) stats_.backward_seconds += backward_end - first_start_;
-  stats_.exposed_seconds += done_at - backward_end;
+  stats_.record(floats, static_cast<int>(open_), first_start_, backward_end, done_at);
   open_ = 0;
   first_start_ = -1;
   ++iteration_;
