@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #ifdef __SSE2__
@@ -18,31 +19,54 @@ namespace hwgq::kernels {
 
 namespace {
 
-// Rows and panels per work item: a multiple of every kernel's tile height (4 and 6) and
-// of its panel pair; a block's codes (4 panels x depth x 16 bytes) stay in L2 while its
+// Rows and panels per work item: a multiple of every kernel's tile height (4, 6 and AMX's
+// 16) and of its panel pair; a block's codes (4 panels x depth x 16 bytes) stay in L2 while its
 // rows stream past.
 constexpr int kRowBlock = 96;
 constexpr int kPanelBlock = 4;
 // Below this many multiply-adds a block runs on the calling thread alone.
 constexpr long long kMinParallelWork = 1 << 20;
 
-detail::CodeSignBlockFn kernel_for(Isa isa, bool vnni) {
+// The instruction set each kernel needs to be the active one.
+Isa isa_of(CodeSignKernel kernel) {
+  switch (kernel) {
+    case CodeSignKernel::kScalar:
+      return Isa::kScalar;
+    case CodeSignKernel::kAvx2:
+      return Isa::kAvx2;
+    case CodeSignKernel::kAvx512Bw:
+    case CodeSignKernel::kAvx512Vnni:
+    case CodeSignKernel::kAmxInt8:
+      return Isa::kAvx512;
+  }
+  return Isa::kScalar;
+}
+
+constexpr CodeSignKernel kAllKernels[] = {CodeSignKernel::kScalar, CodeSignKernel::kAvx2, CodeSignKernel::kAvx512Bw,
+                                          CodeSignKernel::kAvx512Vnni, CodeSignKernel::kAmxInt8};
+
+detail::CodeSignBlockFn kernel_for(CodeSignKernel kernel) {
+  HWGQ_REQUIRE(code_sign_kernel_supported(kernel), "this CPU (" << cpu_feature_string() << ") cannot run the "
+                                                                << code_sign_kernel_name(kernel) << " code x sign kernel");
   detail::CodeSignBlockFn fn = nullptr;
-  switch (isa) {
-    case Isa::kScalar:
+  switch (kernel) {
+    case CodeSignKernel::kScalar:
       fn = detail::code_sign_scalar();
       break;
-    case Isa::kAvx2:
+    case CodeSignKernel::kAvx2:
       fn = detail::code_sign_avx2();
       break;
-    case Isa::kAvx512:
-      fn = vnni ? detail::code_sign_avx512vnni() : detail::code_sign_avx512bw();
+    case CodeSignKernel::kAvx512Bw:
+      fn = detail::code_sign_avx512bw();
+      break;
+    case CodeSignKernel::kAvx512Vnni:
+      fn = detail::code_sign_avx512vnni();
+      break;
+    case CodeSignKernel::kAmxInt8:
+      fn = detail::code_sign_amx_int8();
       break;
   }
-  HWGQ_REQUIRE(fn, "the " << isa_name(isa) << (vnni ? " (vnni)" : "") << " code x sign kernel is not part of this build");
-  HWGQ_REQUIRE(isa_supported(isa) && (!vnni || (isa == Isa::kAvx512 && cpu_features().avx512vnni)),
-               "this CPU (" << cpu_feature_string() << ") cannot run the " << isa_name(isa) << (vnni ? " vnni" : "")
-                            << " code x sign kernel");
+  HWGQ_REQUIRE(fn, "the " << code_sign_kernel_name(kernel) << " code x sign kernel is not part of this build");
   return fn;
 }
 
@@ -58,7 +82,12 @@ void PackedCodes::resize(int new_depth, int new_columns) {
   columns = new_columns;
   groups = static_cast<int>(round_up(depth, kDepthGroup) / kDepthGroup);
   panels = static_cast<int>(round_up(columns, kPanelColumns) / kPanelColumns);
-  data.assign(panel_bytes() * panels, 0);
+  data.assign(panel_bytes() * panels + kCodeSlackBytes, 0);
+}
+
+void PackedCodes::reshape(int new_depth, int new_columns) {
+  if (new_depth == depth && new_columns == columns && !data.empty()) return;
+  resize(new_depth, new_columns);
 }
 
 bool uniform_codes(const std::vector<float>& centers, LevelCodes* codes) {
@@ -79,12 +108,13 @@ void pack_signs(const float* w, int rows, int depth, bool use_alpha, PackedSigns
   out->rows = rows;
   out->depth = depth;
   out->padded_depth = static_cast<int>(round_up(depth, kDepthGroup));
-  out->data.assign(static_cast<size_t>(rows) * out->padded_depth, 0);
+  out->row_stride = static_cast<int>(round_up(depth, kSignRowBytes));
+  out->data.assign(round_up(rows, kSignRowTile) * out->row_stride, 0);
   out->alphas.resize(rows);
 #pragma omp parallel for if (static_cast<long long>(rows) * depth > (1 << 16))
   for (int i = 0; i < rows; ++i) {
     const float* row = w + static_cast<size_t>(i) * depth;
-    int8_t* signs = out->data.data() + static_cast<size_t>(i) * out->padded_depth;
+    int8_t* signs = out->data.data() + static_cast<size_t>(i) * out->row_stride;
     const float alpha = use_alpha ? binary_alpha(row, depth) : 1.f;
     out->alphas[i] = alpha;
     if (binarized) {
@@ -100,7 +130,62 @@ void pack_signs(const float* w, int rows, int depth, bool use_alpha, PackedSigns
   }
 }
 
+namespace {
+
+// map_codes for codes 0..3 (the 2-bit quantizer and narrower), 16 values per step with
+// SSE2 (part of every x86-64 CPU): the exact level of each code comes from three compares
+// and selects instead of a table lookup, which would be a gather per value.
+constexpr int kSelectCodes = 4;
+
+bool map_few_codes(const float* x, size_t count, const LevelCodes& codes, uint8_t* out) {
+  const float inv = codes.inv_step;
+  const int max_code = codes.max_code();
+  const float limit = static_cast<float>(max_code) + 1.f;
+  float values[kSelectCodes];
+  for (int j = 0; j < kSelectCodes; ++j) values[j] = codes.values[std::min(j, max_code)];
+  size_t i = 0;
+  bool ok = true;
+#ifdef __SSE2__
+  const __m128 inv_v = _mm_set1_ps(inv), half = _mm_set1_ps(0.5f), zero = _mm_setzero_ps();
+  const __m128 limit_v = _mm_set1_ps(limit);
+  __m128i all_ok = _mm_set1_epi32(-1);
+  // One 4-value step: the codes as int32 (0 where out of range) and the exactness check
+  // folded into all_ok.
+  auto four = [&](const float* p) {
+    const __m128 v = _mm_loadu_ps(p);
+    const __m128 t = _mm_add_ps(_mm_mul_ps(v, inv_v), half);
+    const __m128 in_range = _mm_and_ps(_mm_cmpge_ps(t, zero), _mm_cmplt_ps(t, limit_v));
+    const __m128i c = _mm_and_si128(_mm_cvttps_epi32(t), _mm_castps_si128(in_range));
+    __m128 level = _mm_set1_ps(values[0]);
+    for (int j = 1; j < kSelectCodes; ++j) {
+      const __m128 is_j = _mm_castsi128_ps(_mm_cmpeq_epi32(c, _mm_set1_epi32(j)));
+      level = _mm_or_ps(_mm_and_ps(is_j, _mm_set1_ps(values[j])), _mm_andnot_ps(is_j, level));
+    }
+    all_ok = _mm_and_si128(all_ok, _mm_castps_si128(_mm_and_ps(in_range, _mm_cmpeq_ps(level, v))));
+    return c;
+  };
+  for (; i + 16 <= count; i += 16) {
+    const __m128i c0 = four(x + i), c1 = four(x + i + 4), c2 = four(x + i + 8), c3 = four(x + i + 12);
+    const __m128i bytes = _mm_packus_epi16(_mm_packs_epi32(c0, c1), _mm_packs_epi32(c2, c3));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), bytes);
+  }
+  ok = _mm_movemask_epi8(all_ok) == 0xFFFF;
+#endif
+  for (; i < count; ++i) {
+    const float v = x[i];
+    const float t = v * inv + 0.5f;
+    const bool in_range = t >= 0.f && t < limit;
+    const int c = in_range ? static_cast<int>(t) : 0;
+    ok &= in_range && values[c] == v;
+    out[i] = static_cast<uint8_t>(c);
+  }
+  return ok;
+}
+
+}  // namespace
+
 bool map_codes(const float* x, size_t count, const LevelCodes& codes, uint8_t* out) {
+  if (codes.max_code() < kSelectCodes) return map_few_codes(x, count, codes, out);
   const float inv = codes.inv_step;
   const float limit = static_cast<float>(codes.max_code()) + 1.f;
   const float* values = codes.values.data();
@@ -143,50 +228,87 @@ inline void interleave_group(const uint8_t* rows, size_t stride, uint8_t* out) {
 
 }  // namespace
 
-void pack_conv_codes(const uint8_t* code_image, const Conv2dGeometry& g, int channel_begin, int channels,
-                     PackedCodes* out) {
+namespace {
+
+// Writes the im2col row of kernel tap (kh, kw) of one channel plane, out_h * out_w codes,
+// into `row`, which holds zeros (the padding's code).
+void fill_tap_row(const uint8_t* plane, const Conv2dGeometry& g, int kh, int kw, uint8_t* row) {
   const int out_h = g.out_height();
   const int out_w = g.out_width();
-  out->resize(channels * g.kernel_h * g.kernel_w, out_h * out_w);
-  // First the byte im2col, rows of all padded columns (runs copied whole), then each 4 rows
-  // x 16 columns interleaved into the panel layout: two cheap passes instead of one byte
-  // scatter, which cost more than the GEMM itself.
-  const size_t row_bytes = static_cast<size_t>(out->panels) * kPanelColumns;
-  std::vector<uint8_t>& rows = out->staging;
-  rows.assign(row_bytes * out->groups * kDepthGroup, 0);
-  int k = 0;
-  for (int c = 0; c < channels; ++c) {
-    const uint8_t* plane = code_image + static_cast<size_t>(channel_begin + c) * g.height * g.width;
-    for (int kh = 0; kh < g.kernel_h; ++kh) {
-      for (int kw = 0; kw < g.kernel_w; ++kw, ++k) {
-        uint8_t* row = rows.data() + static_cast<size_t>(k) * row_bytes;
-        const int x_offset = kw * g.dilation_w - g.pad_w;
-        // Output pixels whose input column is inside the image: [ow_begin, ow_end).
-        int ow_begin = 0;
-        while (ow_begin < out_w && ow_begin * g.stride_w + x_offset < 0) ++ow_begin;
-        int ow_end = out_w;
-        while (ow_end > ow_begin && (ow_end - 1) * g.stride_w + x_offset >= g.width) --ow_end;
-        for (int oh = 0; oh < out_h; ++oh) {
-          const int y = oh * g.stride_h + kh * g.dilation_h - g.pad_h;
-          // Padding rows and columns: the zeroed codes stay.
-          if (y < 0 || y >= g.height || ow_end == ow_begin) continue;
-          const uint8_t* src = plane + static_cast<size_t>(y) * g.width;
-          uint8_t* dst = row + static_cast<size_t>(oh) * out_w;
-          if (g.stride_w == 1) {
-            std::memcpy(dst + ow_begin, src + ow_begin + x_offset, ow_end - ow_begin);
-          } else {
-            for (int ow = ow_begin; ow < ow_end; ++ow) dst[ow] = src[ow * g.stride_w + x_offset];
-          }
-        }
-      }
+  const int x_offset = kw * g.dilation_w - g.pad_w;
+  const int y_offset = kh * g.dilation_h - g.pad_h;
+  // Output pixels whose input column is inside the image: [ow_begin, ow_end).
+  int ow_begin = 0;
+  while (ow_begin < out_w && ow_begin * g.stride_w + x_offset < 0) ++ow_begin;
+  int ow_end = out_w;
+  while (ow_end > ow_begin && (ow_end - 1) * g.stride_w + x_offset >= g.width) --ow_end;
+  if (ow_end == ow_begin) return;
+  if (g.stride_w == 1 && g.stride_h == 1 && out_w == g.width) {
+    // A "same" convolution: output rows [oh_begin, oh_end) read input rows that follow each
+    // other at the same width, so the tap's row is one copy of a run of the plane shifted by
+    // x_offset; the |x_offset| columns per row that the copy carried over from a
+    // neighbouring row are set back to 0.
+    const int oh_begin = std::max(0, -y_offset);
+    const int oh_end = std::min(out_h, g.height - y_offset);
+    if (oh_end <= oh_begin) return;
+    const size_t begin = static_cast<size_t>(oh_begin) * out_w;
+    const size_t length = static_cast<size_t>(oh_end - oh_begin) * out_w;
+    const uint8_t* src = plane + static_cast<size_t>(oh_begin + y_offset) * g.width;
+    // The run's first (x_offset < 0) or last (x_offset > 0) bytes would read outside it.
+    const size_t skip_front = x_offset < 0 ? static_cast<size_t>(-x_offset) : 0;
+    const size_t skip_back = x_offset > 0 ? static_cast<size_t>(x_offset) : 0;
+    if (length > skip_front + skip_back) {
+      std::memcpy(row + begin + skip_front, src + skip_front + x_offset, length - skip_front - skip_back);
+    }
+    for (int oh = oh_begin; oh < oh_end; ++oh) {
+      uint8_t* out_row = row + static_cast<size_t>(oh) * out_w;
+      for (int ow = 0; ow < ow_begin; ++ow) out_row[ow] = 0;
+      for (int ow = ow_end; ow < out_w; ++ow) out_row[ow] = 0;
+    }
+    return;
+  }
+  for (int oh = 0; oh < out_h; ++oh) {
+    const int y = oh * g.stride_h + y_offset;
+    if (y < 0 || y >= g.height) continue;
+    const uint8_t* src = plane + static_cast<size_t>(y) * g.width;
+    uint8_t* dst = row + static_cast<size_t>(oh) * out_w;
+    if (g.stride_w == 1) {
+      std::memcpy(dst + ow_begin, src + ow_begin + x_offset, ow_end - ow_begin);
+    } else {
+      for (int ow = ow_begin; ow < ow_end; ++ow) dst[ow] = src[ow * g.stride_w + x_offset];
     }
   }
+}
+
+}  // namespace
+
+void pack_conv_codes(const uint8_t* code_image, const Conv2dGeometry& g, int channel_begin, int channels,
+                     PackedCodes* out) {
+  const int taps = g.kernel_h * g.kernel_w;
+  const int depth = channels * taps;
+  out->reshape(depth, g.out_height() * g.out_width());
+  // Per depth group: the byte im2col rows of its 4 taps (whole runs copied, in a 4-row
+  // staging area that stays in L1), then each 16 columns of them interleaved into the
+  // panel layout. Every byte of the panels is written once, the staging area's zeros
+  // giving the padding, the missing taps of a last partial group and the columns past the
+  // last pixel.
+  const size_t row_bytes = static_cast<size_t>(out->panels) * kPanelColumns;
+  std::vector<uint8_t>& rows = out->staging;
+  rows.resize(row_bytes * kDepthGroup);
   const size_t panel_bytes = out->panel_bytes();
   const size_t group_bytes = static_cast<size_t>(kDepthGroup) * kPanelColumns;
   for (int group = 0; group < out->groups; ++group) {
-    const uint8_t* group_rows = rows.data() + static_cast<size_t>(group) * kDepthGroup * row_bytes;
+    std::memset(rows.data(), 0, rows.size());
+    for (int i = 0; i < kDepthGroup; ++i) {
+      const int k = group * kDepthGroup + i;
+      if (k >= depth) break;
+      const int c = k / taps;
+      const int tap = k % taps;
+      const uint8_t* plane = code_image + static_cast<size_t>(channel_begin + c) * g.height * g.width;
+      fill_tap_row(plane, g, tap / g.kernel_w, tap % g.kernel_w, rows.data() + i * row_bytes);
+    }
     for (int panel = 0; panel < out->panels; ++panel) {
-      interleave_group(group_rows + panel * kPanelColumns, row_bytes,
+      interleave_group(rows.data() + panel * kPanelColumns, row_bytes,
                        out->data.data() + panel * panel_bytes + group * group_bytes);
     }
   }
@@ -207,13 +329,13 @@ void pack_matrix_codes(const uint8_t* x, int rows, int depth, PackedCodes* out) 
   }
 }
 
-void code_sign_gemm_with(Isa isa, bool vnni, const PackedSigns& signs, const PackedCodes& codes, int32_t* c, size_t ldc,
-                         bool parallel) {
+void code_sign_gemm_with(CodeSignKernel kernel, const PackedSigns& signs, const PackedCodes& codes, int32_t* c,
+                         size_t ldc, bool parallel) {
   HWGQ_REQUIRE(signs.depth == codes.depth && signs.padded_depth == codes.groups * kDepthGroup,
                "code_sign_gemm: the signs have depth " << signs.depth << ", the codes " << codes.depth);
   HWGQ_REQUIRE(ldc >= static_cast<size_t>(codes.columns),
                "code_sign_gemm: ldc " << ldc << " is less than the " << codes.columns << " columns");
-  const detail::CodeSignBlockFn fn = kernel_for(isa, vnni);
+  const detail::CodeSignBlockFn fn = kernel_for(kernel);
   const int row_blocks = (signs.rows + kRowBlock - 1) / kRowBlock;
   const int panel_blocks = (codes.panels + kPanelBlock - 1) / kPanelBlock;
   const int blocks = row_blocks * panel_blocks;
@@ -227,8 +349,8 @@ void code_sign_gemm_with(Isa isa, bool vnni, const PackedSigns& signs, const Pac
     const int r0 = rb * kRowBlock;
     const int p0 = pb * kPanelBlock;
     detail::CodeSignBlock block;
-    block.signs = signs.data.data() + static_cast<size_t>(r0) * signs.padded_depth;
-    block.sign_stride = signs.padded_depth;
+    block.signs = signs.data.data() + static_cast<size_t>(r0) * signs.row_stride;
+    block.sign_stride = signs.row_stride;
     block.rows = std::min(kRowBlock, signs.rows - r0);
     block.codes = codes.data.data() + p0 * panel_bytes;
     block.panel_bytes = panel_bytes;
@@ -241,10 +363,73 @@ void code_sign_gemm_with(Isa isa, bool vnni, const PackedSigns& signs, const Pac
   }
 }
 
-bool code_sign_gemm_uses_vnni() { return active_isa() == Isa::kAvx512 && cpu_features().avx512vnni; }
+const char* code_sign_kernel_name(CodeSignKernel kernel) {
+  switch (kernel) {
+    case CodeSignKernel::kScalar:
+      return "scalar";
+    case CodeSignKernel::kAvx2:
+      return "avx2";
+    case CodeSignKernel::kAvx512Bw:
+      return "avx512bw";
+    case CodeSignKernel::kAvx512Vnni:
+      return "avx512vnni";
+    case CodeSignKernel::kAmxInt8:
+      return "amx-int8";
+  }
+  return "unknown";
+}
+
+CodeSignKernel parse_code_sign_kernel(const std::string& name) {
+  for (CodeSignKernel kernel : kAllKernels) {
+    if (name == code_sign_kernel_name(kernel)) return kernel;
+  }
+  HWGQ_FAIL("unknown code x sign kernel \"" << name << "\"; known: scalar, avx2, avx512bw, avx512vnni, amx-int8");
+}
+
+bool code_sign_kernel_supported(CodeSignKernel kernel) {
+  if (!isa_supported(isa_of(kernel))) return false;
+  const CpuFeatures& f = cpu_features();
+  if (kernel == CodeSignKernel::kAvx512Vnni) return f.avx512vnni;
+  if (kernel == CodeSignKernel::kAmxInt8) return f.amx_int8;
+  return true;
+}
+
+std::vector<CodeSignKernel> supported_code_sign_kernels() {
+  std::vector<CodeSignKernel> kernels;
+  for (CodeSignKernel kernel : kAllKernels) {
+    if (code_sign_kernel_supported(kernel)) kernels.push_back(kernel);
+  }
+  return kernels;
+}
+
+CodeSignKernel active_code_sign_kernel() {
+  const Isa isa = active_isa();
+  static const char* const wanted = std::getenv("HWGQ_CODE_SIGN_KERNEL");
+  if (wanted && *wanted) {
+    const CodeSignKernel kernel = parse_code_sign_kernel(wanted);
+    HWGQ_REQUIRE(code_sign_kernel_supported(kernel), "HWGQ_CODE_SIGN_KERNEL=" << wanted << " but this CPU ("
+                                                                               << cpu_feature_string()
+                                                                               << ") cannot run it");
+    HWGQ_REQUIRE(static_cast<int>(isa_of(kernel)) <= static_cast<int>(isa),
+                 "HWGQ_CODE_SIGN_KERNEL=" << wanted << " needs the " << isa_name(isa_of(kernel))
+                                          << " instruction set, but the active one is " << isa_name(isa));
+    return kernel;
+  }
+  switch (isa) {
+    case Isa::kScalar:
+      return CodeSignKernel::kScalar;
+    case Isa::kAvx2:
+      return CodeSignKernel::kAvx2;
+    case Isa::kAvx512:
+      if (code_sign_kernel_supported(CodeSignKernel::kAmxInt8)) return CodeSignKernel::kAmxInt8;
+      if (code_sign_kernel_supported(CodeSignKernel::kAvx512Vnni)) return CodeSignKernel::kAvx512Vnni;
+      return CodeSignKernel::kAvx512Bw;
+  }
+  return CodeSignKernel::kScalar;
+}
 
 void code_sign_gemm(const PackedSigns& signs, const PackedCodes& codes, int32_t* c, size_t ldc, bool parallel) {
-  code_sign_gemm_with(active_isa(), code_sign_gemm_uses_vnni(), signs, codes, c, ldc, parallel);
+  code_sign_gemm_with(active_code_sign_kernel(), signs, codes, c, ldc, parallel);
 }
 
 void scale_rows(const int32_t* c, size_t ldc, int rows, int columns, const float* alphas, double scale,

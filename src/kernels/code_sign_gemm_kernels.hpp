@@ -10,7 +10,8 @@ namespace hwgq::kernels::detail {
 
 // C[m * ldc + n] for rows [0, rows) of `signs` (row r at signs + r * sign_stride) and the
 // columns of `panels` panels (panel j at codes + j * panel_bytes), of which only the first
-// `columns` are stored. groups = padded depth / 4.
+// `columns` are stored. groups = padded depth / 4. The block starts at a multiple of 16
+// rows of the packed signs (whose rows and row stride have AMX's padding).
 struct CodeSignBlock {
   const int8_t* signs;
   size_t sign_stride;
@@ -38,5 +39,6 @@ CodeSignBlockFn code_sign_scalar();
 CodeSignBlockFn code_sign_avx2();
 CodeSignBlockFn code_sign_avx512bw();
 CodeSignBlockFn code_sign_avx512vnni();
+CodeSignBlockFn code_sign_amx_int8();
 
 }  // namespace hwgq::kernels::detail

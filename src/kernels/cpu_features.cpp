@@ -12,6 +12,10 @@
 #include <cpuid.h>
 #define HWGQ_X86 1
 #endif
+#if defined(HWGQ_X86) && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace hwgq::kernels {
 
@@ -30,6 +34,18 @@ uint64_t read_xcr0() {
 }
 
 bool bit(unsigned value, int index) { return (value >> index) & 1u; }
+
+// Linux enables the 8 KiB AMX tile state per process, on request: without it the first tile
+// instruction faults. Granted once, it holds for every thread of the process.
+bool request_amx_permission() {
+#ifdef __linux__
+  constexpr long kArchRequestXcompPermission = 0x1023;  // ARCH_REQ_XCOMP_PERM
+  constexpr long kXfeatureTileData = 18;                // XFEATURE_XTILEDATA
+  return syscall(SYS_arch_prctl, kArchRequestXcompPermission, kXfeatureTileData) == 0;
+#else
+  return false;
+#endif
+}
 #endif
 
 CpuFeatures detect() {
@@ -58,6 +74,9 @@ CpuFeatures detect() {
   f.avx512vpopcntdq = f.avx512f && bit(l7[2], 14);
   f.avx512bitalg = f.avx512f && bit(l7[2], 12);
   f.avx512vnni = f.avx512f && bit(l7[2], 11);
+  // AMX-TILE (EDX 24) and AMX-INT8 (EDX 25); XCR0 bits 17-18: the tile configuration and data.
+  const bool os_tiles = (xcr0 & 0x60000) == 0x60000;
+  f.amx_int8 = os_tiles && bit(l7[3], 24) && bit(l7[3], 25) && request_amx_permission();
 
   unsigned ext[4] = {};
   cpuid(0x80000000u, 0, ext);
@@ -171,7 +190,8 @@ std::string cpu_feature_string() {
   const std::pair<bool, const char*> flags[] = {
       {f.popcnt, "popcnt"},     {f.avx2, "avx2"},           {f.fma, "fma"},
       {f.avx512f, "avx512f"},   {f.avx512bw, "avx512bw"},   {f.avx512vl, "avx512vl"},
-      {f.avx512vpopcntdq, "avx512vpopcntdq"}, {f.avx512bitalg, "avx512bitalg"}, {f.avx512vnni, "avx512vnni"}};
+      {f.avx512vpopcntdq, "avx512vpopcntdq"}, {f.avx512bitalg, "avx512bitalg"}, {f.avx512vnni, "avx512vnni"},
+      {f.amx_int8, "amx-int8"}};
   bool first = true;
   for (const auto& flag : flags) {
     if (!flag.first) continue;

@@ -84,7 +84,7 @@ int integer_binary_forward(Net& net) {
     ++switched;
     LOG(INFO) << layer->type() << " \"" << name << "\": integer forward on the CPU (codes 0.." << codes.max_code()
               << " of Quant \"" << net.layer_names()[source] << "\", step " << codes.step << ", "
-              << kernels::isa_name(kernels::active_isa()) << (kernels::code_sign_gemm_uses_vnni() ? " vnni" : "")
+              << kernels::code_sign_kernel_name(kernels::active_code_sign_kernel())
               << ")";
   }
   return switched;

@@ -17,23 +17,6 @@
 namespace hwgq::kernels {
 namespace {
 
-struct Variant {
-  Isa isa;
-  bool vnni;
-  const char* name;
-};
-
-std::vector<Variant> runnable_variants() {
-  std::vector<Variant> out;
-  for (const Variant& v : {Variant{Isa::kScalar, false, "scalar"}, Variant{Isa::kAvx2, false, "avx2"},
-                           Variant{Isa::kAvx512, false, "avx512bw"}, Variant{Isa::kAvx512, true, "avx512vnni"}}) {
-    if (!isa_supported(v.isa)) continue;
-    if (v.vnni && !cpu_features().avx512vnni) continue;
-    out.push_back(v);
-  }
-  return out;
-}
-
 std::vector<float> gaussian(size_t n, uint32_t seed) {
   std::mt19937 gen(seed);
   std::normal_distribution<float> dist(0.f, 1.f);
@@ -57,7 +40,8 @@ struct GemmShape {
 TEST(CodeSignGemm, EveryKernelEqualsThePlainIntegerProduct) {
   const std::vector<GemmShape> shapes = {{1, 1, 1},     {5, 17, 3},    {7, 33, 65},    {13, 31, 130},
                                          {6, 32, 64},   {4, 16, 4},    {97, 50, 257},  {200, 70, 1001},
-                                         {11, 100, 27}, {193, 3, 513}, {25, 129, 75}};
+                                         {11, 100, 27}, {193, 3, 513}, {25, 129, 75},  {33, 47, 640},
+                                         {32, 32, 128}};
   for (int max_code : {3, 255}) {
     for (const GemmShape& s : shapes) {
       const std::vector<float> w = gaussian(static_cast<size_t>(s.rows) * s.depth, 7 + s.rows);
@@ -74,19 +58,20 @@ TEST(CodeSignGemm, EveryKernelEqualsThePlainIntegerProduct) {
           expected[m * s.columns + n] = static_cast<int32_t>(sum);
         }
       }
-      for (const Variant& v : runnable_variants()) {
+      for (CodeSignKernel kernel : supported_code_sign_kernels()) {
+        const char* name = code_sign_kernel_name(kernel);
         for (bool parallel : {false, true}) {
           // A wider ldc than the columns: the kernels must not write past them.
           const size_t ldc = s.columns + 3;
           std::vector<int32_t> c(s.rows * ldc, -7);
-          code_sign_gemm_with(v.isa, v.vnni, signs, codes, c.data(), ldc, parallel);
+          code_sign_gemm_with(kernel, signs, codes, c.data(), ldc, parallel);
           for (int m = 0; m < s.rows; ++m) {
             for (int n = 0; n < s.columns; ++n) {
               ASSERT_EQ(c[m * ldc + n], expected[m * s.columns + n])
-                  << v.name << " " << s.rows << "x" << s.columns << "x" << s.depth << " max code " << max_code << " at "
+                  << name << " " << s.rows << "x" << s.columns << "x" << s.depth << " max code " << max_code << " at "
                   << m << "," << n;
             }
-            for (size_t n = s.columns; n < ldc; ++n) ASSERT_EQ(c[m * ldc + n], -7) << v.name << " wrote past a row";
+            for (size_t n = s.columns; n < ldc; ++n) ASSERT_EQ(c[m * ldc + n], -7) << name << " wrote past a row";
           }
         }
       }
@@ -117,13 +102,20 @@ TEST(CodeSignGemm, PackSignsMatchesBinarizeRowsBitForBit) {
     std::vector<float> binarized(w.size());
     pack_signs(w.data(), rows, depth, use_alpha, &signs, binarized.data());
     ASSERT_EQ(signs.padded_depth, 40);
-    for (int i = 0; i < rows; ++i) {
-      EXPECT_EQ(signs.alphas[i], expected_alphas[i]);
-      for (int j = 0; j < depth; ++j) {
-        EXPECT_EQ(binarized[i * depth + j], expected[i * depth + j]);
-        EXPECT_EQ(signs.data[i * 40 + j], w[i * depth + j] >= 0.f ? 1 : -1);
+    ASSERT_EQ(signs.row_stride, 64);
+    // Rows rounded up to 16 with zero rows, each padded with zeros to its stride.
+    ASSERT_EQ(signs.data.size(), 16u * 64u);
+    for (int i = 0; i < 16; ++i) {
+      if (i < rows) {
+        EXPECT_EQ(signs.alphas[i], expected_alphas[i]);
       }
-      for (int j = depth; j < 40; ++j) EXPECT_EQ(signs.data[i * 40 + j], 0);
+      for (int j = 0; j < 64; ++j) {
+        const int expected_sign = i < rows && j < depth ? (w[i * depth + j] >= 0.f ? 1 : -1) : 0;
+        EXPECT_EQ(signs.data[i * 64 + j], expected_sign) << i << "," << j;
+        if (i < rows && j < depth) {
+          EXPECT_EQ(binarized[i * depth + j], expected[i * depth + j]);
+        }
+      }
     }
   }
 }
@@ -208,6 +200,49 @@ TEST(CodeSignGemm, ScaleRowsRoundsOnce) {
       const float want = static_cast<float>(0.538 * double(alphas[m]) * c[m * 2 + n]) + bias[m];
       EXPECT_EQ(y[n * 2 + m], want);
     }
+  }
+}
+
+TEST(CodeSignGemm, KernelNamesParseBackAndUnknownOnesAreRefused) {
+  for (CodeSignKernel kernel : {CodeSignKernel::kScalar, CodeSignKernel::kAvx2, CodeSignKernel::kAvx512Bw,
+                                CodeSignKernel::kAvx512Vnni, CodeSignKernel::kAmxInt8}) {
+    EXPECT_EQ(parse_code_sign_kernel(code_sign_kernel_name(kernel)), kernel);
+  }
+  EXPECT_THROW(parse_code_sign_kernel("amx"), Error);
+}
+
+TEST(CodeSignGemm, ActiveKernelIsTheFastestOfTheActiveInstructionSet) {
+  for (Isa isa : supported_isas()) {
+    ScopedIsa scoped(isa);
+    const CodeSignKernel active = active_code_sign_kernel();
+    EXPECT_TRUE(code_sign_kernel_supported(active));
+    switch (isa) {
+      case Isa::kScalar:
+        EXPECT_EQ(active, CodeSignKernel::kScalar);
+        break;
+      case Isa::kAvx2:
+        EXPECT_EQ(active, CodeSignKernel::kAvx2);
+        break;
+      case Isa::kAvx512:
+        EXPECT_EQ(active, cpu_features().amx_int8     ? CodeSignKernel::kAmxInt8
+                          : cpu_features().avx512vnni ? CodeSignKernel::kAvx512Vnni
+                                                      : CodeSignKernel::kAvx512Bw);
+        break;
+    }
+  }
+}
+
+TEST(CodeSignGemm, AKernelTheCpuLacksIsRefused) {
+  for (CodeSignKernel kernel : {CodeSignKernel::kAvx512Vnni, CodeSignKernel::kAmxInt8}) {
+    if (code_sign_kernel_supported(kernel)) continue;
+    PackedSigns signs;
+    const std::vector<float> w(2 * 8, 1.f);
+    pack_signs(w.data(), 2, 8, false, &signs, nullptr);
+    PackedCodes codes;
+    const std::vector<uint8_t> x(3 * 8, 1);
+    pack_matrix_codes(x.data(), 3, 8, &codes);
+    std::vector<int32_t> c(6);
+    EXPECT_THROW(code_sign_gemm_with(kernel, signs, codes, c.data(), 3, false), Error) << code_sign_kernel_name(kernel);
   }
 }
 

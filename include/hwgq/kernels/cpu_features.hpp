@@ -22,6 +22,9 @@ struct CpuFeatures {
   bool avx512vpopcntdq = false;
   bool avx512bitalg = false;
   bool avx512vnni = false;
+  // AMX tiles with int8 dot products: the CPU has them, the OS saves the tile state and
+  // (Linux) granted this process the permission to use it (asked for once at detection).
+  bool amx_int8 = false;
   std::string cpu_name;  // the brand string, e.g. "AMD EPYC 9654 96-Core Processor"
 };
 
