@@ -11,6 +11,7 @@
 #include "hwgq/replica.hpp"
 
 #ifdef HWGQ_WITH_MPI
+#include "factor_gradient_exchange.hpp"
 #include "gradient_reducer.hpp"
 #include "mpi_gradient_reducer.hpp"
 #include "mpi_world.hpp"
@@ -29,6 +30,11 @@ DEFINE_string(gradient_reduction, "auto",
               "train under mpirun, CPU gradients: shared_memory (all ranks on one machine add each other's "
               "gradients in memory they share), mpi (MPI's allreduce), or auto (shared_memory where every rank "
               "runs on this machine, mpi otherwise)");
+DEFINE_string(fc_gradient_exchange, "auto",
+              "train under mpirun, CPU: how the weight gradients of fully connected layers are averaged: "
+              "factors (the ranks gather each layer's inputs and top gradients and every rank computes the "
+              "whole batch's gradient; for iter_size 1), gradients (reduced like the others), or auto "
+              "(factors for the layers where they are at most 1/16 of the gradient's size)");
 
 namespace hwgq::cli {
 
@@ -40,6 +46,7 @@ void validate_parallel_flags() {
   HWGQ_REQUIRE(FLAGS_gradient_bucket_mb > 0, "--gradient_bucket_mb must be positive, got " << FLAGS_gradient_bucket_mb);
 #ifdef HWGQ_WITH_MPI
   parallel::parse_gradient_transport(FLAGS_gradient_reduction);
+  parallel::parse_factor_exchange_mode(FLAGS_fc_gradient_exchange);
 #endif
 }
 
@@ -56,6 +63,7 @@ struct DataParallelRun::Mpi {
   }
   parallel::MpiWorld world;
   int local_rank = 0;
+  std::unique_ptr<parallel::FactorGradientExchange> factors;
   std::unique_ptr<parallel::GradientReducer> reducer;
   std::unique_ptr<parallel::NcclGradientReducer> nccl_reducer;
 };
@@ -105,8 +113,18 @@ void DataParallelRun::attach(Solver* solver, std::function<bool()> stop_requeste
   if (Context::get().mode() == Mode::GPU && parallel::NcclGradientReducer::available()) {
     mpi_->nccl_reducer = std::make_unique<parallel::NcclGradientReducer>(world, solver, bucket_bytes);
   } else {
+    // Created first: its gradient callback runs before the reducer's.
+    mpi_->factors = parallel::FactorGradientExchange::create(
+        world, solver, parallel::parse_factor_exchange_mode(FLAGS_fc_gradient_exchange));
+    const std::vector<bool> by_factors = mpi_->factors ? mpi_->factors->handled() : std::vector<bool>();
+    if (mpi_->factors) {
+      LOG(INFO) << "Weight gradients averaged by gathering their factors (inputs and top gradients): "
+                << mpi_->factors->describe() << "; " << mpi_->factors->floats_per_iteration() * sizeof(float)
+                << " bytes gathered per iteration";
+    }
     mpi_->reducer = parallel::make_gradient_reducer(world, solver, bucket_bytes, FLAGS_overlap_allreduce,
-                                                    parallel::parse_gradient_transport(FLAGS_gradient_reduction));
+                                                    parallel::parse_gradient_transport(FLAGS_gradient_reduction),
+                                                    by_factors);
     LOG(INFO) << "Gradients averaged over " << mpi_->reducer->name();
   }
   parallel::broadcast_net(world, &solver->net());
@@ -138,6 +156,12 @@ void DataParallelRun::log_reduction_stats() const {
             << 1e3 * stats.backward_seconds / stats.iterations << " ms of backward overlapped, "
             << 1e3 * stats.exposed_seconds / stats.iterations << " ms waited for after backward (means over "
             << stats.iterations << " iterations)";
+  if (mpi_->factors) {
+    LOG(INFO) << "Fully connected weight gradients from factors: " << mpi_->factors->floats_per_iteration() * sizeof(float)
+              << " bytes gathered per iteration; " << 1e3 * mpi_->factors->seconds() / stats.iterations
+              << " ms per iteration gathering them (including waiting for the other ranks) and computing the "
+                 "gradients";
+  }
 }
 
 void DataParallelRun::fail(const std::string& verb, const std::string& message) const {

@@ -15,17 +15,18 @@ GradientTransport parse_gradient_transport(const std::string& text) {
 }
 
 std::unique_ptr<GradientReducer> make_gradient_reducer(const MpiWorld& world, Solver* solver, int64_t bucket_bytes,
-                                                       bool overlap, GradientTransport transport) {
+                                                       bool overlap, GradientTransport transport,
+                                                       const std::vector<bool>& averaged_elsewhere) {
   if (transport != GradientTransport::Mpi) {
     std::string why;
-    auto shared = SharedMemoryGradientReducer::create(world, solver, bucket_bytes, overlap, &why);
+    auto shared = SharedMemoryGradientReducer::create(world, solver, bucket_bytes, overlap, averaged_elsewhere, &why);
     if (shared) return shared;
     if (transport == GradientTransport::SharedMemory) {
       world.abort("the gradient reduction over shared memory is not possible here: " + why);
     }
     LOG(INFO) << "Gradients reduced with MPI's allreduce: " << why;
   }
-  return std::make_unique<MpiGradientReducer>(world, solver, bucket_bytes, overlap);
+  return std::make_unique<MpiGradientReducer>(world, solver, bucket_bytes, overlap, averaged_elsewhere);
 }
 
 }  // namespace hwgq::parallel

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "hwgq/solver.hpp"
 #include "mpi_world.hpp"
@@ -50,7 +51,10 @@ GradientTransport parse_gradient_transport(const std::string& text);
 // Collective: every rank calls it with the same arguments. Auto takes shared memory when
 // every rank runs on this machine and the shared buffers can be allocated, MPI otherwise;
 // SharedMemory is an error when the ranks span machines or the allocation fails.
+// Parameters whose id is true in `averaged_elsewhere` (FactorGradientExchange::handled)
+// are left alone.
 std::unique_ptr<GradientReducer> make_gradient_reducer(const MpiWorld& world, Solver* solver, int64_t bucket_bytes,
-                                                       bool overlap, GradientTransport transport);
+                                                       bool overlap, GradientTransport transport,
+                                                       const std::vector<bool>& averaged_elsewhere = {});
 
 }  // namespace hwgq::parallel

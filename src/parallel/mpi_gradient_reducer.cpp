@@ -15,8 +15,14 @@ double now_seconds() {
 
 }  // namespace
 
-MpiGradientReducer::MpiGradientReducer(const MpiWorld& world, Solver* solver, int64_t bucket_bytes, bool overlap)
-    : world_(world), solver_(solver), bucket_floats_(std::max<int64_t>(1, bucket_bytes / 4)), overlap_(overlap) {
+MpiGradientReducer::MpiGradientReducer(const MpiWorld& world, Solver* solver, int64_t bucket_bytes, bool overlap,
+                                       std::vector<bool> averaged_elsewhere)
+    : world_(world),
+      solver_(solver),
+      bucket_floats_(std::max<int64_t>(1, bucket_bytes / 4)),
+      overlap_(overlap),
+      averaged_elsewhere_(std::move(averaged_elsewhere)) {
+  averaged_elsewhere_.resize(solver_->net().learnable_params().size(), false);
   HWGQ_REQUIRE(bucket_bytes > 0, "the gradient bucket size must be positive, got " << bucket_bytes << " bytes");
   solver_->add_gradient_ready_callback([this](int param_id) { on_gradient_ready(param_id); });
   solver_->add_gradients_ready_callback([this] { on_gradients_ready(); });
@@ -39,6 +45,7 @@ void MpiGradientReducer::progress() {
 }
 
 void MpiGradientReducer::on_gradient_ready(int param_id) {
+  if (averaged_elsewhere_[param_id]) return;
   if (first_start_ < 0) first_start_ = now_seconds();
   const Blob& param = *solver_->net().learnable_params()[param_id];
   if (open_ == buckets_.size()) buckets_.emplace_back();

@@ -22,7 +22,9 @@ class MpiGradientReducer : public GradientReducer {
  public:
   // Registers itself with `solver`'s gradient callbacks. With `overlap` false every bucket
   // is reduced after backward, blocking (the baseline that shows what overlapping saves).
-  MpiGradientReducer(const MpiWorld& world, Solver* solver, int64_t bucket_bytes, bool overlap = true);
+  // Parameters whose id is true in `averaged_elsewhere` are left alone.
+  MpiGradientReducer(const MpiWorld& world, Solver* solver, int64_t bucket_bytes, bool overlap = true,
+                     std::vector<bool> averaged_elsewhere = {});
   MpiGradientReducer(const MpiGradientReducer&) = delete;
   MpiGradientReducer& operator=(const MpiGradientReducer&) = delete;
 
@@ -50,6 +52,7 @@ class MpiGradientReducer : public GradientReducer {
   Solver* solver_;
   int64_t bucket_floats_;
   bool overlap_;
+  std::vector<bool> averaged_elsewhere_;
   // This iteration's buckets; buffers are reused from iteration to iteration.
   std::vector<Bucket> buckets_;
   size_t open_ = 0;  // index of the bucket being filled

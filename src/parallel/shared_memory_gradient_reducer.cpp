@@ -30,6 +30,7 @@ constexpr int64_t kSumBlock = 4096;
 std::unique_ptr<SharedMemoryGradientReducer> SharedMemoryGradientReducer::create(const MpiWorld& world,
                                                                                  Solver* solver,
                                                                                  int64_t bucket_bytes, bool overlap,
+                                                                                 std::vector<bool> averaged_elsewhere,
                                                                                  std::string* why) {
   MPI_Comm node;
   MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world.rank(), MPI_INFO_NULL, &node);
@@ -41,7 +42,7 @@ std::unique_ptr<SharedMemoryGradientReducer> SharedMemoryGradientReducer::create
     return nullptr;
   }
   std::unique_ptr<SharedMemoryGradientReducer> reducer(
-      new SharedMemoryGradientReducer(world, solver, bucket_bytes, overlap));
+      new SharedMemoryGradientReducer(world, solver, bucket_bytes, overlap, std::move(averaged_elsewhere)));
   if (world.any(reducer->window_ == MPI_WIN_NULL, "the allocation of the shared gradient buffers")) {
     *why = "a rank could not allocate its shared-memory window";
     return nullptr;
@@ -50,21 +51,23 @@ std::unique_ptr<SharedMemoryGradientReducer> SharedMemoryGradientReducer::create
 }
 
 SharedMemoryGradientReducer::SharedMemoryGradientReducer(const MpiWorld& world, Solver* solver, int64_t bucket_bytes,
-                                                         bool overlap)
+                                                         bool overlap, std::vector<bool> averaged_elsewhere)
     : world_(world),
       solver_(solver),
       bucket_floats_(std::max<int64_t>(1, bucket_bytes / 4)),
       overlap_(overlap),
+      averaged_elsewhere_(std::move(averaged_elsewhere)),
       rank_(world.rank()),
       size_(world.size()) {
   HWGQ_REQUIRE(bucket_bytes > 0, "the gradient bucket size must be positive, got " << bucket_bytes << " bytes");
   const auto& params = solver_->net().learnable_params();
   // Each parameter starts on a 64-byte boundary of the window, so copies and sums run on
   // whole cache lines.
+  averaged_elsewhere_.resize(params.size(), false);
   int64_t floats = 0;
-  for (const Blob* param : params) {
+  for (size_t id = 0; id < params.size(); ++id) {
     window_offset_.push_back(floats);
-    floats += (static_cast<int64_t>(param->count()) + 15) / 16 * 16;
+    if (!averaged_elsewhere_[id]) floats += (static_cast<int64_t>(params[id]->count()) + 15) / 16 * 16;
   }
   // At most one bucket per parameter, and one more for a partial one.
   max_buckets_ = params.size() + 1;
@@ -201,6 +204,7 @@ void SharedMemoryGradientReducer::close_bucket() {
 }
 
 void SharedMemoryGradientReducer::on_gradient_ready(int param_id) {
+  if (averaged_elsewhere_[param_id]) return;
   if (first_start_ < 0) first_start_ = now_seconds();
   const int64_t count = solver_->net().learnable_params()[param_id]->count();
   if (open_ == buckets_.size()) buckets_.emplace_back();

@@ -35,8 +35,11 @@ class SharedMemoryGradientReducer : public GradientReducer {
  public:
   // Collective. Returns null on every rank when the ranks do not all share this machine or
   // when any rank could not allocate its part of the window (`why` then says which).
+  // Parameters whose id is true in `averaged_elsewhere` are left alone (and get no room in
+  // the window).
   static std::unique_ptr<SharedMemoryGradientReducer> create(const MpiWorld& world, Solver* solver,
-                                                             int64_t bucket_bytes, bool overlap, std::string* why);
+                                                             int64_t bucket_bytes, bool overlap,
+                                                             std::vector<bool> averaged_elsewhere, std::string* why);
   ~SharedMemoryGradientReducer() override;
   SharedMemoryGradientReducer(const SharedMemoryGradientReducer&) = delete;
   SharedMemoryGradientReducer& operator=(const SharedMemoryGradientReducer&) = delete;
@@ -57,7 +60,8 @@ class SharedMemoryGradientReducer : public GradientReducer {
     float* values;
   };
 
-  SharedMemoryGradientReducer(const MpiWorld& world, Solver* solver, int64_t bucket_bytes, bool overlap);
+  SharedMemoryGradientReducer(const MpiWorld& world, Solver* solver, int64_t bucket_bytes, bool overlap,
+                              std::vector<bool> averaged_elsewhere);
 
   void on_gradient_ready(int param_id);
   void on_gradients_ready();
@@ -76,6 +80,7 @@ class SharedMemoryGradientReducer : public GradientReducer {
   Solver* solver_;
   int64_t bucket_floats_;
   bool overlap_;
+  std::vector<bool> averaged_elsewhere_;
   int rank_, size_;
   MPI_Comm node_ = MPI_COMM_NULL;
   MPI_Win window_ = MPI_WIN_NULL;

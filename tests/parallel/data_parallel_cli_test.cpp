@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <string>
 
 #include "hwgq/monitor/metrics_log.hpp"
@@ -64,6 +65,45 @@ TEST_F(DataParallelCliTest, ThreeRanksOverSharedMemoryTrainLikeOneProcess) {
   EXPECT_GT(max_difference(weights("three", 5), weights("three", 10)), 1e-3);
 }
 
+// Fully connected weight gradients averaged by gathering every rank's layer inputs and top
+// gradients: each rank computes the whole batch's gradient, as one process with batch 2b
+// does, so the weights match it as closely as with reduced gradients.
+TEST_F(DataParallelCliTest, TwoRanksExchangingFullyConnectedFactorsTrainLikeOneProcess) {
+  const std::string one = write_solver("one.prototxt", write_net("net8.prototxt", 8), 20, 10, "one");
+  const auto single = test::run_hwgq("train --threads=1 --solver=" + one);
+  ASSERT_EQ(single.exit_code, 0) << single.output;
+  for (const std::string reduction : {"shared_memory", "mpi"}) {
+    SCOPED_TRACE("--gradient_reduction=" + reduction);
+    const std::string prefix = "factors_" + reduction;
+    const std::string two = write_solver(prefix + ".prototxt", write_net("net4.prototxt", 4), 20, 10, prefix);
+    const auto parallel = run_mpi(2, "train --threads=1 --fc_gradient_exchange=factors --gradient_reduction=" +
+                                         reduction + " --solver=" + two);
+    ASSERT_EQ(parallel.exit_code, 0) << parallel.output;
+    EXPECT_NE(parallel.output.find("Weight gradients averaged by gathering their factors (inputs and top gradients): "
+                                   "ip1 (36 -> 16), ip2 (16 -> 10)"),
+              std::string::npos)
+        << parallel.output;
+    EXPECT_LE(max_difference(weights("one", 10), weights(prefix, 10)), 1e-5);
+    EXPECT_LE(max_difference(weights("one", 20), weights(prefix, 20)), 1e-5);
+    EXPECT_GT(max_difference(weights(prefix, 10), weights(prefix, 20)), 1e-3);
+  }
+  // The biases are still reduced, by either reducer alike.
+  EXPECT_EQ(max_difference(weights("factors_shared_memory", 20), weights("factors_mpi", 20)), 0.0);
+}
+
+TEST_F(DataParallelCliTest, FactorsAreRefusedWhereAnIterationHasSeveralPasses) {
+  const std::string solver = write_solver("s.prototxt", write_net("net4.prototxt", 4), 4, 0, "s");
+  std::ofstream(solver, std::ios::app) << "iter_size: 2\n";
+  const auto refused = run_mpi(2, "train --threads=1 --fc_gradient_exchange=factors --solver=" + solver);
+  EXPECT_NE(refused.exit_code, 0) << refused.output;
+  EXPECT_NE(refused.output.find("fully connected gradients cannot be exchanged as factors: iter_size is 2"),
+            std::string::npos)
+      << refused.output;
+  // auto falls back to reducing the gradients.
+  const auto automatic = run_mpi(2, "train --threads=1 --solver=" + solver);
+  EXPECT_EQ(automatic.exit_code, 0) << automatic.output;
+}
+
 TEST_F(DataParallelCliTest, ResumeWithTheSameRanksMatchesAnUninterruptedRun) {
   const std::string net = write_net("net.prototxt", 4);
   const auto whole = run_mpi(2, "train --threads=1 --solver=" + write_solver("a.prototxt", net, 10, 5, "a"));
@@ -116,8 +156,8 @@ TEST_F(DataParallelCliTest, AKilledRankEndsTheRunWithAnError) {
 TEST_F(DataParallelCliTest, AHungRankEndsTheRunAfterTheCollectiveTimeout) {
   const std::string solver = write_solver("s.prototxt", write_net("net.prototxt", 4), 100000000, 0, "s", 0);
   // Rank 0 is nearly always waiting for the gradients when rank 1 stops: in the shared-memory
-  // reduction or in MPI's allreduce.
-  for (const std::string reduction : {"shared_memory", "mpi"}) {
+  // reduction, in MPI's allreduce or, with factors, in the gather of a layer's factors.
+  for (const std::string reduction : {"shared_memory", "mpi", "shared_memory --fc_gradient_exchange=factors"}) {
     SCOPED_TRACE("--gradient_reduction=" + reduction);
     const auto result = test::run_shell(std::string("cd ") + HWGQ_SOURCE_DIR + " && " + mpirun(2) +
                                         rank_one_signals_itself("STOP") + HWGQ_BINARY_PATH +
@@ -148,6 +188,12 @@ TEST(DataParallelFlagsTest, BadValuesAreRefused) {
   result = test::run_hwgq("train --gradient_reduction=nccl" + solver);
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.output.find("unknown gradient reduction \"nccl\": choose auto, shared_memory or mpi"),
+            std::string::npos)
+      << result.output;
+  result = test::run_hwgq("train --fc_gradient_exchange=sometimes" + solver);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("unknown fully connected gradient exchange \"sometimes\": choose auto, factors or "
+                               "gradients"),
             std::string::npos)
       << result.output;
 }
