@@ -23,6 +23,7 @@
 #include "hwgq/replica.hpp"
 #include "hwgq/solver.hpp"
 #include "hwgq/util/io.hpp"
+#include "factor_gradient_exchange.hpp"
 #include "gradient_reducer.hpp"
 #include "mpi_gradient_reducer.hpp"
 #include "mpi_world.hpp"
@@ -36,6 +37,7 @@ DEFINE_int32(classes, 1000, "labels are drawn from [0, classes)");
 DEFINE_double(bucket_mb, 4, "gradient bucket size in MiB");
 DEFINE_bool(overlap, true, "reduce buckets while backward runs (false: all after backward)");
 DEFINE_string(reduction, "auto", "gradient reduction: auto, shared_memory or mpi");
+DEFINE_string(fc_gradient_exchange, "auto", "fully connected weight gradients: auto, factors or gradients");
 
 int main(int argc, char** argv) {
   hwgq::bench::start(&argc, &argv, /*thread_wait_policy=*/false);
@@ -49,10 +51,14 @@ int main(int argc, char** argv) {
     hwgq::bench::set_benchmark_sgd(&solver, 1 + world.rank());
     solver.set_display(0);
     auto sgd = hwgq::create_solver(solver, FLAGS_model);
+    std::unique_ptr<hwgq::parallel::FactorGradientExchange> factors;
     std::unique_ptr<hwgq::parallel::GradientReducer> reducer;
     if (world.size() > 1) {
+      factors = hwgq::parallel::FactorGradientExchange::create(
+          world, sgd.get(), hwgq::parallel::parse_factor_exchange_mode(FLAGS_fc_gradient_exchange));
       reducer = hwgq::parallel::make_gradient_reducer(world, sgd.get(), static_cast<int64_t>(FLAGS_bucket_mb * (1 << 20)),
-                                                      FLAGS_overlap, hwgq::parallel::parse_gradient_transport(FLAGS_reduction));
+                                                      FLAGS_overlap, hwgq::parallel::parse_gradient_transport(FLAGS_reduction),
+                                                      factors ? factors->handled() : std::vector<bool>());
       hwgq::parallel::broadcast_net(world, &sgd->net());
     }
     auto& inputs = sgd->net().input_blobs();
@@ -65,6 +71,7 @@ int main(int argc, char** argv) {
 
     sgd->step(2);  // warm-up
     hwgq::parallel::ReductionStats before = reducer ? reducer->stats() : hwgq::parallel::ReductionStats();
+    const double factor_seconds_before = factors ? factors->seconds() : 0;
     std::vector<double> per_iter, cpu_per_image;
     for (int r = 0; r < FLAGS_repeats; ++r) {
       const auto start = std::chrono::steady_clock::now();
@@ -102,6 +109,12 @@ int main(int argc, char** argv) {
                     reducer->name(), stats.bytes / double(1 << 20), stats.buckets, FLAGS_overlap ? "on" : "off",
                     1e3 * (stats.backward_seconds - before.backward_seconds) / iters,
                     1e3 * (stats.exposed_seconds - before.exposed_seconds) / iters);
+        if (factors) {
+          std::printf("factors of %s: %.2f MiB gathered per iteration, %.1f ms per iteration gathering and "
+                      "computing their gradients\n",
+                      factors->describe().c_str(), factors->floats_per_iteration() * 4.0 / (1 << 20),
+                      1e3 * (factors->seconds() - factor_seconds_before) / iters);
+        }
       }
     }
   } catch (const hwgq::Error& error) {
