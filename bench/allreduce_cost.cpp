@@ -20,16 +20,15 @@
 #include <string>
 #include <vector>
 
+#include "bench_setup.hpp"
+
 DEFINE_string(sizes_mib, "1,4,16,44.6,64,238", "comma-separated sizes in MiB");
 DEFINE_double(bucket_mb, 4, "bucket size in MiB (0: one allreduce of the whole size)");
 DEFINE_int32(repeats, 5, "repeats per size; the median is reported");
 
 namespace {
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using hwgq::bench::median;
 
 std::vector<double> parse_sizes(const std::string& text) {
   std::vector<double> sizes;

@@ -5,7 +5,10 @@
 #include <gflags/gflags.h>
 #include <glog/logging.h>
 
+#include <algorithm>
+#include <chrono>
 #include <string>
+#include <vector>
 
 #include "hwgq/common.hpp"
 #include "hwgq/proto/hwgq.pb.h"
@@ -22,6 +25,20 @@ inline void start(int* argc, char*** argv, bool thread_wait_policy = true) {
   FLAGS_minloglevel = 1;
   gflags::ParseCommandLineFlags(argc, argv, true);
   google::InitGoogleLogging((*argv)[0]);
+}
+
+// The median of timings (the upper middle one for an even count).
+inline double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+// Wall-clock milliseconds that run() takes.
+template <class F>
+double wall_ms(F&& run) {
+  const auto start = std::chrono::steady_clock::now();
+  run();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
 // Plain SGD as the training benchmarks run it: fixed lr 0.01, momentum 0.9, weight decay

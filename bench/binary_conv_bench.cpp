@@ -57,10 +57,7 @@ std::vector<int> parse_list(const std::string& text) {
   return values;
 }
 
-double median(std::vector<double> times) {
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
-}
+using hwgq::bench::median;
 
 double process_cpu_ms() {
   timespec t{};
@@ -75,9 +72,7 @@ double time_ms(F&& run) {
     run();
     return process_cpu_ms() - start;
   }
-  const auto start = std::chrono::steady_clock::now();
-  run();
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return hwgq::bench::wall_ms(run);
 }
 
 }  // namespace

@@ -42,17 +42,9 @@ const Shape kShapes[] = {
     {"resnet 14x14", 256, 14, 256, 3, 1, 1},  {"resnet 7x7", 512, 7, 512, 3, 1, 1},
 };
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
+using hwgq::bench::median;
 
-template <class F>
-double time_ms(F&& run) {
-  const auto start = std::chrono::steady_clock::now();
-  run();
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-}
+using hwgq::bench::wall_ms;
 
 }  // namespace
 
@@ -92,22 +84,22 @@ int main(int argc, char** argv) {
     std::vector<double> map_ms, pack_ms, scale_ms;
     std::vector<std::vector<double>> gemm_ms(kernels.size());
     for (int run = 0; run <= FLAGS_runs; ++run) {
-      const double m = time_ms([&] {
+      const double m = wall_ms([&] {
         for (int i = 0; i < FLAGS_images; ++i) k::map_codes(x.data(), x.size(), codes, code_image.data());
       });
-      const double p = time_ms([&] {
+      const double p = wall_ms([&] {
         for (int i = 0; i < FLAGS_images; ++i) k::pack_conv_codes(code_image.data(), g, 0, s.channels, &packed);
       });
       std::vector<double> gemm(kernels.size());
       for (size_t j = 0; j < kernels.size(); ++j) {
         if (kernels[j] == CodeSignKernel::kScalar) continue;
-        gemm[j] = time_ms([&] {
+        gemm[j] = wall_ms([&] {
           for (int i = 0; i < FLAGS_images; ++i) {
             k::code_sign_gemm_with(kernels[j], signs, packed, sums.data(), pixels, false);
           }
         });
       }
-      const double sc = time_ms([&] {
+      const double sc = wall_ms([&] {
         for (int i = 0; i < FLAGS_images; ++i) {
           k::scale_rows(sums.data(), pixels, s.outputs, pixels, signs.alphas.data(), codes.step, nullptr, y.data(),
                         pixels, 1);

@@ -66,10 +66,7 @@ double process_cpu_seconds() {
   auto seconds = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) * 1e-6; };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
+using hwgq::bench::median;
 
 // A photograph-like test image: a smooth colour gradient, a few soft-edged blobs and a
 // gentle wave (the large, smooth areas of real photos), plus sensor-like Gaussian noise

@@ -87,10 +87,7 @@ void randomize(hwgq::Net& net, std::mt19937& rng) {
   }
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using hwgq::bench::median;
 
 std::string cpu_name() {
   std::ifstream in("/proc/cpuinfo");
