@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -27,45 +28,34 @@ constexpr int kPanelBlock = 4;
 // Below this many multiply-adds a block runs on the calling thread alone.
 constexpr long long kMinParallelWork = 1 << 20;
 
-// The instruction set each kernel needs to be the active one.
-Isa isa_of(CodeSignKernel kernel) {
-  switch (kernel) {
-    case CodeSignKernel::kScalar:
-      return Isa::kScalar;
-    case CodeSignKernel::kAvx2:
-      return Isa::kAvx2;
-    case CodeSignKernel::kAvx512Bw:
-    case CodeSignKernel::kAvx512Vnni:
-    case CodeSignKernel::kAmxInt8:
-      return Isa::kAvx512;
-  }
-  return Isa::kScalar;
-}
+// Every kernel, slowest first within each instruction set: its name, the instruction set
+// that must be the active one, and its block function (null where this build cannot compile
+// it).
+struct KernelInfo {
+  CodeSignKernel kernel;
+  const char* name;
+  Isa isa;
+  detail::CodeSignBlockFn (*block)();
+};
+constexpr KernelInfo kKernels[] = {
+    {CodeSignKernel::kScalar, "scalar", Isa::kScalar, detail::code_sign_scalar},
+    {CodeSignKernel::kAvx2, "avx2", Isa::kAvx2, detail::code_sign_avx2},
+    {CodeSignKernel::kAvx512Bw, "avx512bw", Isa::kAvx512, detail::code_sign_avx512bw},
+    {CodeSignKernel::kAvx512Vnni, "avx512vnni", Isa::kAvx512, detail::code_sign_avx512vnni},
+    {CodeSignKernel::kAmxInt8, "amx-int8", Isa::kAvx512, detail::code_sign_amx_int8},
+};
 
-constexpr CodeSignKernel kAllKernels[] = {CodeSignKernel::kScalar, CodeSignKernel::kAvx2, CodeSignKernel::kAvx512Bw,
-                                          CodeSignKernel::kAvx512Vnni, CodeSignKernel::kAmxInt8};
+const KernelInfo& info(CodeSignKernel kernel) {
+  for (const KernelInfo& k : kKernels) {
+    if (k.kernel == kernel) return k;
+  }
+  HWGQ_FAIL("unknown code x sign kernel " << static_cast<int>(kernel));
+}
 
 detail::CodeSignBlockFn kernel_for(CodeSignKernel kernel) {
   HWGQ_REQUIRE(code_sign_kernel_supported(kernel), "this CPU (" << cpu_feature_string() << ") cannot run the "
                                                                 << code_sign_kernel_name(kernel) << " code x sign kernel");
-  detail::CodeSignBlockFn fn = nullptr;
-  switch (kernel) {
-    case CodeSignKernel::kScalar:
-      fn = detail::code_sign_scalar();
-      break;
-    case CodeSignKernel::kAvx2:
-      fn = detail::code_sign_avx2();
-      break;
-    case CodeSignKernel::kAvx512Bw:
-      fn = detail::code_sign_avx512bw();
-      break;
-    case CodeSignKernel::kAvx512Vnni:
-      fn = detail::code_sign_avx512vnni();
-      break;
-    case CodeSignKernel::kAmxInt8:
-      fn = detail::code_sign_amx_int8();
-      break;
-  }
+  const detail::CodeSignBlockFn fn = info(kernel).block();
   HWGQ_REQUIRE(fn, "the " << code_sign_kernel_name(kernel) << " code x sign kernel is not part of this build");
   return fn;
 }
@@ -363,31 +353,17 @@ void code_sign_gemm_with(CodeSignKernel kernel, const PackedSigns& signs, const 
   }
 }
 
-const char* code_sign_kernel_name(CodeSignKernel kernel) {
-  switch (kernel) {
-    case CodeSignKernel::kScalar:
-      return "scalar";
-    case CodeSignKernel::kAvx2:
-      return "avx2";
-    case CodeSignKernel::kAvx512Bw:
-      return "avx512bw";
-    case CodeSignKernel::kAvx512Vnni:
-      return "avx512vnni";
-    case CodeSignKernel::kAmxInt8:
-      return "amx-int8";
-  }
-  return "unknown";
-}
+const char* code_sign_kernel_name(CodeSignKernel kernel) { return info(kernel).name; }
 
 CodeSignKernel parse_code_sign_kernel(const std::string& name) {
-  for (CodeSignKernel kernel : kAllKernels) {
-    if (name == code_sign_kernel_name(kernel)) return kernel;
+  for (const KernelInfo& k : kKernels) {
+    if (name == k.name) return k.kernel;
   }
   HWGQ_FAIL("unknown code x sign kernel \"" << name << "\"; known: scalar, avx2, avx512bw, avx512vnni, amx-int8");
 }
 
 bool code_sign_kernel_supported(CodeSignKernel kernel) {
-  if (!isa_supported(isa_of(kernel))) return false;
+  if (!isa_supported(info(kernel).isa)) return false;
   const CpuFeatures& f = cpu_features();
   if (kernel == CodeSignKernel::kAvx512Vnni) return f.avx512vnni;
   if (kernel == CodeSignKernel::kAmxInt8) return f.amx_int8;
@@ -396,8 +372,8 @@ bool code_sign_kernel_supported(CodeSignKernel kernel) {
 
 std::vector<CodeSignKernel> supported_code_sign_kernels() {
   std::vector<CodeSignKernel> kernels;
-  for (CodeSignKernel kernel : kAllKernels) {
-    if (code_sign_kernel_supported(kernel)) kernels.push_back(kernel);
+  for (const KernelInfo& k : kKernels) {
+    if (code_sign_kernel_supported(k.kernel)) kernels.push_back(k.kernel);
   }
   return kernels;
 }
@@ -410,20 +386,15 @@ CodeSignKernel active_code_sign_kernel() {
     HWGQ_REQUIRE(code_sign_kernel_supported(kernel), "HWGQ_CODE_SIGN_KERNEL=" << wanted << " but this CPU ("
                                                                                << cpu_feature_string()
                                                                                << ") cannot run it");
-    HWGQ_REQUIRE(static_cast<int>(isa_of(kernel)) <= static_cast<int>(isa),
-                 "HWGQ_CODE_SIGN_KERNEL=" << wanted << " needs the " << isa_name(isa_of(kernel))
+    HWGQ_REQUIRE(static_cast<int>(info(kernel).isa) <= static_cast<int>(isa),
+                 "HWGQ_CODE_SIGN_KERNEL=" << wanted << " needs the " << isa_name(info(kernel).isa)
                                           << " instruction set, but the active one is " << isa_name(isa));
     return kernel;
   }
-  switch (isa) {
-    case Isa::kScalar:
-      return CodeSignKernel::kScalar;
-    case Isa::kAvx2:
-      return CodeSignKernel::kAvx2;
-    case Isa::kAvx512:
-      if (code_sign_kernel_supported(CodeSignKernel::kAmxInt8)) return CodeSignKernel::kAmxInt8;
-      if (code_sign_kernel_supported(CodeSignKernel::kAvx512Vnni)) return CodeSignKernel::kAvx512Vnni;
-      return CodeSignKernel::kAvx512Bw;
+  // The fastest the active instruction set has: kKernels lists each set's kernels slowest
+  // first.
+  for (auto k = std::rbegin(kKernels); k != std::rend(kKernels); ++k) {
+    if (k->isa == isa && code_sign_kernel_supported(k->kernel)) return k->kernel;
   }
   return CodeSignKernel::kScalar;
 }
