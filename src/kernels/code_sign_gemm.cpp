@@ -122,29 +122,29 @@ void pack_signs(const float* w, int rows, int depth, bool use_alpha, PackedSigns
 
 namespace {
 
-// map_codes for codes 0..3 (the 2-bit quantizer and narrower), 16 values per step with
-// SSE2 (part of every x86-64 CPU): the exact level of each code comes from three compares
-// and selects instead of a table lookup, which would be a gather per value.
+// The leading multiple of 16 values of map_codes for codes 0..3 (the 2-bit quantizer and
+// narrower), with SSE2 (part of every x86-64 CPU): the exact level of each code comes from
+// three compares and selects instead of a table lookup, which would be a gather per value.
+// Returns how many values it mapped (0 without SSE2, or with more codes) and clears *ok
+// when one of them is neither 0 nor a level.
 constexpr int kSelectCodes = 4;
 
-bool map_few_codes(const float* x, size_t count, const LevelCodes& codes, uint8_t* out) {
-  const float inv = codes.inv_step;
+size_t map_few_codes_sse2(const float* x, size_t count, const LevelCodes& codes, uint8_t* out, bool* ok) {
+  size_t i = 0;
+#ifdef __SSE2__
   const int max_code = codes.max_code();
-  const float limit = static_cast<float>(max_code) + 1.f;
+  if (max_code >= kSelectCodes) return 0;
   float values[kSelectCodes];
   for (int j = 0; j < kSelectCodes; ++j) values[j] = codes.values[std::min(j, max_code)];
-  size_t i = 0;
-  bool ok = true;
-#ifdef __SSE2__
-  const __m128 inv_v = _mm_set1_ps(inv), half = _mm_set1_ps(0.5f), zero = _mm_setzero_ps();
-  const __m128 limit_v = _mm_set1_ps(limit);
+  const __m128 inv = _mm_set1_ps(codes.inv_step), half = _mm_set1_ps(0.5f), zero = _mm_setzero_ps();
+  const __m128 limit = _mm_set1_ps(static_cast<float>(max_code) + 1.f);
   __m128i all_ok = _mm_set1_epi32(-1);
   // One 4-value step: the codes as int32 (0 where out of range) and the exactness check
   // folded into all_ok.
   auto four = [&](const float* p) {
     const __m128 v = _mm_loadu_ps(p);
-    const __m128 t = _mm_add_ps(_mm_mul_ps(v, inv_v), half);
-    const __m128 in_range = _mm_and_ps(_mm_cmpge_ps(t, zero), _mm_cmplt_ps(t, limit_v));
+    const __m128 t = _mm_add_ps(_mm_mul_ps(v, inv), half);
+    const __m128 in_range = _mm_and_ps(_mm_cmpge_ps(t, zero), _mm_cmplt_ps(t, limit));
     const __m128i c = _mm_and_si128(_mm_cvttps_epi32(t), _mm_castps_si128(in_range));
     __m128 level = _mm_set1_ps(values[0]);
     for (int j = 1; j < kSelectCodes; ++j) {
@@ -159,28 +159,22 @@ bool map_few_codes(const float* x, size_t count, const LevelCodes& codes, uint8_
     const __m128i bytes = _mm_packus_epi16(_mm_packs_epi32(c0, c1), _mm_packs_epi32(c2, c3));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), bytes);
   }
-  ok = _mm_movemask_epi8(all_ok) == 0xFFFF;
+  if (_mm_movemask_epi8(all_ok) != 0xFFFF) *ok = false;
+#else
+  (void)x, (void)count, (void)codes, (void)out, (void)ok;
 #endif
-  for (; i < count; ++i) {
-    const float v = x[i];
-    const float t = v * inv + 0.5f;
-    const bool in_range = t >= 0.f && t < limit;
-    const int c = in_range ? static_cast<int>(t) : 0;
-    ok &= in_range && values[c] == v;
-    out[i] = static_cast<uint8_t>(c);
-  }
-  return ok;
+  return i;
 }
 
 }  // namespace
 
 bool map_codes(const float* x, size_t count, const LevelCodes& codes, uint8_t* out) {
-  if (codes.max_code() < kSelectCodes) return map_few_codes(x, count, codes, out);
+  bool ok = true;
+  const size_t mapped = map_few_codes_sse2(x, count, codes, out, &ok);
   const float inv = codes.inv_step;
   const float limit = static_cast<float>(codes.max_code()) + 1.f;
   const float* values = codes.values.data();
-  bool ok = true;
-  for (size_t i = 0; i < count; ++i) {
+  for (size_t i = mapped; i < count; ++i) {
     const float v = x[i];
     // Rounded to the nearest code, then checked against the exact level: only a value
     // that is 0 or a level passes (NaN and negatives fail the range test).

@@ -188,6 +188,30 @@ TEST(CodeSignGemm, MapCodesAcceptsZeroAndLevelsOnly) {
   }
 }
 
+// Long enough for the 16-value steps of the 2-bit path and a tail after them: every value
+// mapped, and one bad value anywhere (in a step or in the tail) fails the whole map.
+TEST(CodeSignGemm, MapCodesChecksEveryValueOfALongRow) {
+  LevelCodes codes;
+  ASSERT_TRUE(uniform_codes({0.538f, 1.076f, 1.614f}, &codes));
+  std::vector<float> x(37);
+  std::vector<uint8_t> expected(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    expected[i] = static_cast<uint8_t>(i % 4);
+    x[i] = codes.values[expected[i]];
+  }
+  std::vector<uint8_t> out(x.size());
+  ASSERT_TRUE(map_codes(x.data(), x.size(), codes, out.data()));
+  EXPECT_EQ(out, expected);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (float bad : {nan, -0.538f, 0.27f, std::nextafter(1.076f, 2.f), 2.152f}) {
+    for (size_t at = 0; at < x.size(); ++at) {
+      std::vector<float> y = x;
+      y[at] = bad;
+      EXPECT_FALSE(map_codes(y.data(), y.size(), codes, out.data())) << bad << " at " << at;
+    }
+  }
+}
+
 TEST(CodeSignGemm, ScaleRowsRoundsOnce) {
   const std::vector<int32_t> c = {3, -5, 7, 1000001};
   const std::vector<float> alphas = {0.3f, 0.7f};
