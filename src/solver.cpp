@@ -17,6 +17,7 @@
 
 #include "hwgq/batch_norm_recalibration.hpp"
 #include "hwgq/math/blas.hpp"
+#include "hwgq/math/sgd_step.hpp"
 #include "hwgq/passes/net_pass.hpp"
 #include "hwgq/replica.hpp"
 #include "hwgq/util/io.hpp"
@@ -452,9 +453,13 @@ std::vector<std::pair<std::string, float>> Solver::test(int test_net_id) {
   return result;
 }
 
+float Solver::weight_decay_of(int param_id) const {
+  return param_.weight_decay() * net_->params_weight_decay()[param_id];
+}
+
 void Solver::regularize(int param_id) {
   Blob* param = net_->learnable_params()[param_id];
-  const float decay = param_.weight_decay() * net_->params_weight_decay()[param_id];
+  const float decay = weight_decay_of(param_id);
   if (decay == 0.f) return;
 #ifdef HWGQ_WITH_CUDA
   if (on_gpu()) {
@@ -495,11 +500,19 @@ void Solver::apply_update() {
   clip_gradients();
   const auto& params = net_->learnable_params();
   for (size_t i = 0; i < params.size(); ++i) {
+    if (fused_update(static_cast<int>(i), rate)) continue;
     if (param_.iter_size() > 1) params[i]->scale_diff(1.f / param_.iter_size());
     regularize(static_cast<int>(i));
     compute_update_value(static_cast<int>(i), rate);
+    // data -= step, as Net::update() does for every parameter.
+#ifdef HWGQ_WITH_CUDA
+    if (on_gpu()) {
+      gpu_axpy(params[i]->count(), -1.f, params[i]->gpu_diff(), params[i]->mutable_gpu_data());
+      continue;
+    }
+#endif
+    axpy(params[i]->count(), -1.f, params[i]->cpu_diff(), params[i]->mutable_cpu_data());
   }
-  net_->update();
 }
 
 void SGDSolver::compute_update_value(int param_id, float rate) {
@@ -515,6 +528,15 @@ void SGDSolver::compute_update_value(int param_id, float rate) {
   // history = momentum * history + lr * grad; the step is the new history.
   axpby(param->count(), local_rate, param->cpu_diff(), param_.momentum(), history->mutable_cpu_data());
   copy(param->count(), history->cpu_data(), param->mutable_cpu_diff());
+}
+
+bool SGDSolver::fused_update(int param_id, float rate) {
+  if (on_gpu() || param_.regularization_type() != "L2") return false;
+  Blob* param = net_->learnable_params()[param_id];
+  sgd_momentum_step(param->count(), rate * net_->params_lr()[param_id], param_.momentum(), weight_decay_of(param_id),
+                    1.f / param_.iter_size(), param->mutable_cpu_data(), param->mutable_cpu_diff(),
+                    history_[param_id]->mutable_cpu_data());
+  return true;
 }
 
 void NesterovSolver::compute_update_value(int param_id, float rate) {

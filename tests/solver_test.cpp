@@ -221,7 +221,9 @@ TEST(Snapshot, MaxIterZeroWritesTheInitialWeights) {
   read_binary_proto(dir.file("run_iter_0.caffemodel"), &saved);
   const Blob* w = solver->net().layer_by_name("ip1")->blobs()[0].get();
   for (const auto& layer : saved.layer()) {
-    if (layer.name() == "ip1") EXPECT_FLOAT_EQ(layer.blobs(0).data(3), w->cpu_data()[3]);
+    if (layer.name() == "ip1") {
+      EXPECT_FLOAT_EQ(layer.blobs(0).data(3), w->cpu_data()[3]);
+    }
   }
 }
 

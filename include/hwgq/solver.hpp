@@ -99,6 +99,12 @@ class Solver {
  protected:
   // Turns param_id's diff into the step to subtract, using history_.
   virtual void compute_update_value(int param_id, float rate) = 0;
+  // The whole update of param_id (normalisation over iter_size, weight decay, the rule's
+  // step, data -= step) in one pass, where the rule has one for this configuration; false
+  // leaves it to the separate passes.
+  virtual bool fused_update(int /*param_id*/, float /*rate*/) { return false; }
+  // weight_decay times the parameter's decay_mult.
+  float weight_decay_of(int param_id) const;
   // History blobs per learnable parameter (1 for SGD and Nesterov, 2 for Adam).
   virtual int history_blobs_per_param() const { return 1; }
   // Whether the update runs on the GPU (a GPU run keeps parameters and history there).
@@ -157,6 +163,8 @@ class SGDSolver : public Solver {
 
  protected:
   void compute_update_value(int param_id, float rate) override;
+  // On the CPU with L2 weight decay: sgd_momentum_step.
+  bool fused_update(int param_id, float rate) override;
 };
 
 class NesterovSolver : public Solver {
