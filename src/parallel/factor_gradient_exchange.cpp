@@ -88,6 +88,7 @@ FactorGradientExchange::FactorGradientExchange(const MpiWorld& world, Solver* so
   // A communicator of its own: its gathers never pair up with the reducer's collectives.
   MPI_Comm_dup(MPI_COMM_WORLD, &comm_);
   solver_->add_gradient_ready_callback([this](int param_id) { on_gradient_ready(param_id); });
+  solver_->add_gradients_ready_callback([this] { on_gradients_ready(); });
 }
 
 FactorGradientExchange::~FactorGradientExchange() {
@@ -104,42 +105,69 @@ std::string FactorGradientExchange::describe() const {
 }
 
 void FactorGradientExchange::on_gradient_ready(int param_id) {
+  const double start = now_seconds();
+  // Open MPI moves a non-blocking collective forward only inside MPI calls; every gradient
+  // that becomes ready is a chance to, while backward goes on.
+  for (Target& t : targets_) {
+    if (t.pending) {
+      for (MPI_Request& request : t.requests) MpiWorld::test(&request);
+    }
+  }
   const int target = target_of_param_[param_id];
-  if (target >= 0) exchange(targets_[target]);
+  if (target >= 0) start_gathers(&targets_[target]);
+  seconds_ += now_seconds() - start;
 }
 
-void FactorGradientExchange::exchange(const Target& t) {
+void FactorGradientExchange::on_gradients_ready() {
   const double start = now_seconds();
-  Net& net = solver_->net();
-  const Blob* bottom = net.bottom_vecs(t.layer)[0];
-  const Blob* top = net.top_vecs(t.layer)[0];
-  const int64_t rows = bottom->count() / t.inputs;
-  HWGQ_REQUIRE(rows == t.rows, "layer \"" << net.layer_names()[t.layer] << "\" changed its batch from " << t.rows
-                                          << " to " << rows << " rows; its gradient factors were sized for "
-                                          << t.rows);
-  const int ranks = world_.size();
-  const int64_t x_count = rows * t.inputs;
-  const int64_t dy_count = rows * t.outputs;
-  CHECK_LE(std::max(x_count, dy_count), static_cast<int64_t>(std::numeric_limits<int>::max()));
-  all_.resize(static_cast<size_t>(ranks) * (x_count + dy_count));
-  float* x_all = all_.data();
-  float* dy_all = all_.data() + ranks * x_count;
-  MPI_Request requests[2];
-  MPI_Iallgather(bottom->cpu_data(), static_cast<int>(x_count), MPI_FLOAT, x_all, static_cast<int>(x_count),
-                 MPI_FLOAT, comm_, &requests[0]);
-  MPI_Iallgather(top->cpu_diff(), static_cast<int>(dy_count), MPI_FLOAT, dy_all, static_cast<int>(dy_count),
-                 MPI_FLOAT, comm_, &requests[1]);
-  for (MPI_Request& request : requests) world_.wait(&request, "the exchange of fully connected gradient factors");
-  // dW = (1/N) dY^T X over every rank's rows (the header says why).
-  Blob* weights = net.learnable_params()[t.weights];
-  const int all_rows = static_cast<int>(ranks * rows);
-  const float scale = 1.f / static_cast<float>(ranks);
-  if (t.transposed) {
-    gemm(Trans::Yes, Trans::No, t.inputs, t.outputs, all_rows, scale, x_all, dy_all, 0.f, weights->mutable_cpu_diff());
-  } else {
-    gemm(Trans::Yes, Trans::No, t.outputs, t.inputs, all_rows, scale, dy_all, x_all, 0.f, weights->mutable_cpu_diff());
+  for (Target& t : targets_) {
+    if (t.pending) finish(&t);
   }
   seconds_ += now_seconds() - start;
+}
+
+void FactorGradientExchange::start_gathers(Target* t) {
+  Net& net = solver_->net();
+  const Blob* bottom = net.bottom_vecs(t->layer)[0];
+  const Blob* top = net.top_vecs(t->layer)[0];
+  const int64_t rows = bottom->count() / t->inputs;
+  HWGQ_REQUIRE(rows == t->rows, "layer \"" << net.layer_names()[t->layer] << "\" changed its batch from " << t->rows
+                                           << " to " << rows << " rows; its gradient factors were sized for "
+                                           << t->rows);
+  const int ranks = world_.size();
+  const int64_t x_count = rows * t->inputs;
+  const int64_t dy_count = rows * t->outputs;
+  CHECK_LE(std::max(x_count, dy_count), static_cast<int64_t>(std::numeric_limits<int>::max()));
+  // The gathers run on while backward goes on, and a send buffer must stay as it is until
+  // they end: the layer's own blobs may be rewritten by then (in-place layers, shared
+  // storage), so the factors are sent from a copy.
+  t->mine.resize(static_cast<size_t>(x_count + dy_count));
+  std::copy_n(bottom->cpu_data(), x_count, t->mine.data());
+  std::copy_n(top->cpu_diff(), dy_count, t->mine.data() + x_count);
+  t->all.resize(static_cast<size_t>(ranks) * (x_count + dy_count));
+  MPI_Iallgather(t->mine.data(), static_cast<int>(x_count), MPI_FLOAT, t->all.data(), static_cast<int>(x_count),
+                 MPI_FLOAT, comm_, &t->requests[0]);
+  MPI_Iallgather(t->mine.data() + x_count, static_cast<int>(dy_count), MPI_FLOAT, t->all.data() + ranks * x_count,
+                 static_cast<int>(dy_count), MPI_FLOAT, comm_, &t->requests[1]);
+  t->pending = true;
+}
+
+void FactorGradientExchange::finish(Target* t) {
+  for (MPI_Request& request : t->requests) world_.wait(&request, "the exchange of fully connected gradient factors");
+  t->pending = false;
+  // dW = (1/N) dY^T X over every rank's rows (the header says why).
+  const int ranks = world_.size();
+  const float* x_all = t->all.data();
+  const float* dy_all = t->all.data() + static_cast<int64_t>(ranks) * t->rows * t->inputs;
+  Blob* weights = solver_->net().learnable_params()[t->weights];
+  const int all_rows = ranks * t->rows;
+  const float scale = 1.f / static_cast<float>(ranks);
+  if (t->transposed) {
+    gemm(Trans::Yes, Trans::No, t->inputs, t->outputs, all_rows, scale, x_all, dy_all, 0.f, weights->mutable_cpu_diff());
+  } else {
+    gemm(Trans::Yes, Trans::No, t->outputs, t->inputs, all_rows, scale, dy_all, x_all, 0.f,
+         weights->mutable_cpu_diff());
+  }
 }
 
 }  // namespace hwgq::parallel

@@ -12,6 +12,11 @@
 // gradient (param_propagate_down of the weights is turned off), the bias gradient and the
 // bottom gradient are as before; the gradient reducer leaves these weights alone.
 //
+// A layer's gathers start as soon as its backward is done and are waited for only after the
+// whole backward pass, when the whole-batch products are computed: a rank that is ahead
+// goes on with the layers below instead of waiting mid-backward for the slower one (the
+// ranks meet once, at the end, where the gradient reducer makes them meet anyway).
+//
 // Used where it is exact and cheaper: CPU training with iter_size 1 (with more passes per
 // iteration the rows of every pass would be needed), weights owned by the layer (no
 // parameter sharing) and learnable; with `auto`, only where the gathered factors are at
@@ -40,7 +45,7 @@ class FactorGradientExchange {
   // Collective. Picks the layers of the solver's training net (Gradients: none; Factors:
   // every eligible one, and the job ends with the reason when the run cannot use factors at
   // all: GPU mode or iter_size > 1), turns their weight gradients off in the layers and
-  // registers its gradient callback. Null when no layer was picked. Must be created before
+  // registers its gradient callbacks. Null when no layer was picked. Must be created before
   // the gradient reducer, whose callbacks then run after its own.
   static std::unique_ptr<FactorGradientExchange> create(const MpiWorld& world, Solver* solver, FactorExchangeMode mode);
   ~FactorGradientExchange();
@@ -62,11 +67,20 @@ class FactorGradientExchange {
     int weights;         // param id of its weights
     int rows, inputs, outputs;  // b, K, M
     bool transposed;     // weights stored K x M
+    // This iteration's exchange: this rank's X and dY rows, every rank's (X of rank 0, 1,
+    // ..., then dY of rank 0, 1, ...), and the two gathers while they run.
+    std::vector<float> mine, all;
+    MPI_Request requests[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+    bool pending = false;
   };
 
   FactorGradientExchange(const MpiWorld& world, Solver* solver, std::vector<Target> targets);
   void on_gradient_ready(int param_id);
-  void exchange(const Target& target);
+  void on_gradients_ready();
+  // Copies the layer's X and dY and starts gathering every rank's; finish() waits for them
+  // and computes the weight gradient.
+  void start_gathers(Target* target);
+  void finish(Target* target);
 
   const MpiWorld& world_;
   Solver* solver_;
@@ -74,7 +88,6 @@ class FactorGradientExchange {
   std::vector<int> target_of_param_;  // -1 where the param is not a target
   std::vector<bool> handled_;
   MPI_Comm comm_ = MPI_COMM_NULL;
-  std::vector<float> mine_, all_;
   int64_t floats_per_iteration_ = 0;
   double seconds_ = 0;
 };
