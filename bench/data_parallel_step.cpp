@@ -17,12 +17,9 @@
 #include <ctime>
 #include <vector>
 
-#include "bench_setup.hpp"
+#include "data_parallel_setup.hpp"
 #include "hwgq/math/blas.hpp"
-#include "hwgq/math/random.hpp"
 #include "hwgq/replica.hpp"
-#include "hwgq/solver.hpp"
-#include "hwgq/util/io.hpp"
 #include "factor_gradient_exchange.hpp"
 #include "gradient_reducer.hpp"
 #include "mpi_gradient_reducer.hpp"
@@ -45,12 +42,7 @@ int main(int argc, char** argv) {
   try {
     hwgq::set_num_threads(FLAGS_threads);
     hwgq::set_this_replica(world.rank(), world.size());
-    hwgq::SolverParameter solver;
-    hwgq::read_text_proto(FLAGS_model, solver.mutable_net_param());
-    if (FLAGS_batch > 0) hwgq::set_batch_size(solver.mutable_net_param(), FLAGS_batch);
-    hwgq::bench::set_benchmark_sgd(&solver, 1 + world.rank());
-    solver.set_display(0);
-    auto sgd = hwgq::create_solver(solver, FLAGS_model);
+    auto sgd = hwgq::bench::make_benchmark_solver(FLAGS_model, FLAGS_batch, 1 + world.rank());
     std::unique_ptr<hwgq::parallel::FactorGradientExchange> factors;
     std::unique_ptr<hwgq::parallel::GradientReducer> reducer;
     if (world.size() > 1) {
@@ -61,13 +53,7 @@ int main(int argc, char** argv) {
                                                       factors ? factors->handled() : std::vector<bool>());
       hwgq::parallel::broadcast_net(world, &sgd->net());
     }
-    auto& inputs = sgd->net().input_blobs();
-    for (size_t i = 0; i + 1 < inputs.size(); ++i) {
-      hwgq::rng_uniform(inputs[i]->count(), 0.f, 1.f, inputs[i]->mutable_cpu_data());
-    }
-    hwgq::Blob* labels = inputs.back();
-    for (int i = 0; i < labels->count(); ++i) labels->mutable_cpu_data()[i] = i % FLAGS_classes;
-    const int batch = inputs[0]->shape(0);
+    const int batch = hwgq::bench::fill_random_inputs(&sgd->net(), FLAGS_classes);
 
     sgd->step(2);  // warm-up
     hwgq::parallel::ReductionStats before = reducer ? reducer->stats() : hwgq::parallel::ReductionStats();

@@ -293,6 +293,19 @@ void report_net(double peak_gflops, int threads) {
   std::printf("  dot-product layers: %.3f ms measured, %.3f ms at peak (%.2fx); all layers %.3f ms, the rest "
               "%.3f ms\n",
               ms(dot_measured), ms(dot_peak), dot_measured / dot_peak, ms(all_layers), ms(all_layers - dot_measured));
+
+  // Outside the layers: zeroing the gradients before an iteration and the solver's update
+  // after it, both streams over every learnable parameter.
+  int64_t params = 0;
+  for (const hwgq::Blob* blob : net.learnable_params()) params += blob->count();
+  std::vector<double> clear, update;
+  for (int it = 0; it < samples; ++it) {
+    clear.push_back(hwgq::bench::wall_ms([&] { net.clear_param_diffs(); }));
+    update.push_back(hwgq::bench::wall_ms([&] { sgd->apply_update(); }));
+  }
+  std::printf("  %lld learnable values (%.1f MiB): clearing the gradients %.3f ms, the SGD update %.3f ms (median of "
+              "%d)\n",
+              static_cast<long long>(params), params * 4.0 / (1 << 20), median(clear), median(update), samples);
 }
 
 }  // namespace
