@@ -8,7 +8,10 @@
 //                   machine gives N single trainings, the ceiling for N ranks;
 //   N ranks         every rank trains the data-parallel replica.
 // Synchronous ranks move at the pace of the slowest, so the independent trainings' slowest
-// rank is printed as well: N times its speed is what lockstep allows on this machine.
+// rank is printed as well: N times its speed is what lockstep allows on this machine. The
+// CPU time per image (all ranks) counts the work data parallelism adds (copies, reductions,
+// spinning while waiting) but not time asleep waiting for a slower rank: 1 rank's over the
+// N ranks' is the efficiency lockstep would have if every rank ran equally fast.
 // On a shared machine whose speed drifts over minutes, separate processes started one
 // after the other (bench/data_parallel_scaling.sh) see different machines; here the three
 // measurements of a round see nearly the same one, so the ratios of a round are compared
@@ -21,6 +24,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -63,14 +67,21 @@ void sleeping_barrier(const hwgq::parallel::MpiWorld& world) {
   world.wait(&request, "a benchmark barrier");
 }
 
-// Seconds `solver` takes for `iterations` steps after one untimed step, started on every
-// rank together.
-double time_steps(const hwgq::parallel::MpiWorld& world, hwgq::Solver* solver, int iterations, bool together) {
+struct Timing {
+  double wall = 0;  // seconds
+  double cpu = 0;   // CPU seconds of this process
+};
+
+// What `solver` takes for `iterations` steps after one untimed step, started on every rank
+// together.
+Timing time_steps(const hwgq::parallel::MpiWorld& world, hwgq::Solver* solver, int iterations, bool together) {
   solver->step(1);  // the other solver ran last: this one's weights and buffers are cold
   if (together) sleeping_barrier(world);
   const auto start = std::chrono::steady_clock::now();
+  const std::clock_t cpu_start = std::clock();
   solver->step(iterations);
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return {std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+          double(std::clock() - cpu_start) / CLOCKS_PER_SEC};
 }
 
 double quantile(std::vector<double> values, double q) {
@@ -106,26 +117,32 @@ int main(int argc, char** argv) {
                   FLAGS_threads, batch, FLAGS_iterations);
     }
     std::vector<double> one_rank, independent, together, efficiency, ceiling, against_independent, against_slowest;
+    std::vector<double> cpu_efficiency, cpu_ceiling;  // CPU time per image of 1 rank over that of the others
     for (int round = 0; round < FLAGS_rounds; ++round) {
       const int alone = round % ranks;
       Measurement order[3] = {Measurement::kOneRank, Measurement::kIndependent, Measurement::kRanks};
       std::rotate(order, order + round % 3, order + 3);
-      double rate[3] = {0, 0, 0};  // images/s, indexed by Measurement
-      double slowest_independent = 0;  // images/s
+      double rate[3] = {0, 0, 0};          // images/s, indexed by Measurement
+      double cpu_per_image[3] = {0, 0, 0};  // CPU ms of all ranks per image
+      double slowest_independent = 0;       // images/s
       for (Measurement m : order) {
         sleeping_barrier(world);
-        double seconds = 0;
+        Timing timing;
         if (m == Measurement::kOneRank) {
-          if (world.rank() == alone) seconds = time_steps(world, local.get(), FLAGS_iterations, false);
+          if (world.rank() == alone) timing = time_steps(world, local.get(), FLAGS_iterations, false);
         } else {
-          seconds = time_steps(world, (m == Measurement::kRanks ? replica : local).get(), FLAGS_iterations, true);
+          timing = time_steps(world, (m == Measurement::kRanks ? replica : local).get(), FLAGS_iterations, true);
         }
-        // Summed: images/s of the trainings timed on their own; max: seconds of the slowest rank.
-        double values[2] = {m == Measurement::kRanks || seconds == 0 ? 0 : images / seconds, seconds};
-        MPI_Allreduce(MPI_IN_PLACE, &values[0], 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-        MPI_Allreduce(MPI_IN_PLACE, &values[1], 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-        rate[static_cast<int>(m)] = m == Measurement::kRanks ? ranks * images / values[1] : values[0];
-        if (m == Measurement::kIndependent) slowest_independent = images / values[1];
+        // Summed: images/s of the trainings timed on their own, and CPU seconds; max: seconds
+        // of the slowest rank.
+        double sums[2] = {m == Measurement::kRanks || timing.wall == 0 ? 0 : images / timing.wall, timing.cpu};
+        double slowest = timing.wall;
+        MPI_Allreduce(MPI_IN_PLACE, sums, 2, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, &slowest, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+        const int index = static_cast<int>(m);
+        rate[index] = m == Measurement::kRanks ? ranks * images / slowest : sums[0];
+        cpu_per_image[index] = 1e3 * sums[1] / (images * (m == Measurement::kOneRank ? 1 : ranks));
+        if (m == Measurement::kIndependent) slowest_independent = images / slowest;
       }
       one_rank.push_back(rate[0]);
       independent.push_back(rate[1]);
@@ -134,6 +151,8 @@ int main(int argc, char** argv) {
       ceiling.push_back(rate[1] / (ranks * rate[0]));
       against_independent.push_back(rate[2] / rate[1]);
       against_slowest.push_back(rate[2] / (ranks * slowest_independent));
+      cpu_efficiency.push_back(cpu_per_image[0] / cpu_per_image[2]);
+      cpu_ceiling.push_back(cpu_per_image[0] / cpu_per_image[1]);
       if (world.rank() == 0) {
         std::printf("round %d (order %s, %s, %s; 1 rank is rank %d): images/s 1 rank %.2f, %d independent %.2f "
                     "(slowest %.2f), %d ranks %.2f: efficiency %.1f %%, ceiling %.1f %%, ranks / independent %.1f %%, "
@@ -141,6 +160,8 @@ int main(int argc, char** argv) {
                     round + 1, name(order[0]), name(order[1]), name(order[2]), alone, rate[0], ranks, rate[1],
                     slowest_independent, ranks, rate[2], 100 * efficiency.back(), 100 * ceiling.back(),
                     100 * against_independent.back(), ranks, 100 * against_slowest.back());
+        std::printf("  CPU ms per image: 1 rank %.1f, independent %.1f, ranks %.1f\n", cpu_per_image[0],
+                    cpu_per_image[1], cpu_per_image[2]);
       }
     }
     if (world.rank() == 0) {
@@ -156,6 +177,8 @@ int main(int argc, char** argv) {
       std::printf("scaling efficiency %s; ceiling %s; ranks / independent %s; ranks / %d x slowest independent %s\n",
                   spread(efficiency).c_str(), spread(ceiling).c_str(), spread(against_independent).c_str(), ranks,
                   spread(against_slowest).c_str());
+      std::printf("CPU time per image, 1 rank over: ranks %s, independent %s\n", spread(cpu_efficiency).c_str(),
+                  spread(cpu_ceiling).c_str());
       const auto& stats = reducer->stats();
       std::printf("reduction (%s): %.1f MiB in %d bucket(s) per iteration; %.1f ms waited after backward per "
                   "iteration%s%s\n",
