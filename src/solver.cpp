@@ -266,7 +266,14 @@ void Solver::step(int iters) {
       snapshot();
     }
     const bool display_now = param_.display() && iter_ % param_.display() == 0;
-    net_->clear_param_diffs();
+    if (gradient_clearing_skipped_.empty()) {
+      net_->clear_param_diffs();
+    } else {
+      const auto& params = net_->learnable_params();
+      for (size_t i = 0; i < params.size(); ++i) {
+        if (!gradient_clearing_skipped_[i]) params[i]->set_diff(0.f);
+      }
+    }
     float loss = 0;
     for (int i = 0; i < param_.iter_size(); ++i) {
       loss += net_->forward();
@@ -314,6 +321,14 @@ void Solver::add_gradient_ready_callback(std::function<void(int param_id)> callb
 
 void Solver::add_gradients_ready_callback(std::function<void()> callback) {
   gradients_ready_callbacks_.push_back(std::move(callback));
+}
+
+void Solver::skip_gradient_clearing(int param_id) {
+  const size_t count = net_->learnable_params().size();
+  HWGQ_REQUIRE(param_id >= 0 && static_cast<size_t>(param_id) < count,
+               "skip_gradient_clearing: no learnable parameter " << param_id << " (the net has " << count << ")");
+  gradient_clearing_skipped_.resize(count, false);
+  gradient_clearing_skipped_[param_id] = true;
 }
 
 void Solver::backward_notifying() {

@@ -137,5 +137,31 @@ TEST(SolverGradientCallbacks, NoCallbacksTrainsAsBefore) {
   }
 }
 
+TEST(SolverGradientCallbacks, SkippedClearingLeavesTheGradientToTheCallback) {
+  // ip2's weights (parameter 2): their layer computes no weight gradient, a gradients-ready
+  // callback writes the whole of it. With the clearing skipped the callback finds last
+  // iteration's step there (the update leaves the step in the gradient); the other
+  // parameters are still zeroed and accumulated by their layers as before.
+  for (const bool skip : {false, true}) {
+    auto solver = make_solver(kChain, 1);
+    const int weights = 2;
+    solver->net().layer_by_name("ip2")->set_param_propagate_down(0, false);
+    if (skip) solver->skip_gradient_clearing(weights);
+    Blob* w = solver->net().learnable_params()[weights];
+    std::vector<float> found;
+    solver->add_gradients_ready_callback([&] {
+      found.assign(w->cpu_diff(), w->cpu_diff() + w->count());
+      for (int i = 0; i < w->count(); ++i) w->mutable_cpu_diff()[i] = 0.5f;
+    });
+    solver->step(1);
+    for (float v : found) ASSERT_EQ(v, 0.f) << "the first iteration starts from zero (skip " << skip << ")";
+    solver->step(1);
+    // momentum 0, weight decay 0, lr 0.1: the step of a gradient of 0.5 is 0.05.
+    for (float v : found) ASSERT_FLOAT_EQ(v, skip ? 0.05f : 0.f) << "skip " << skip;
+  }
+  auto solver = make_solver(kChain, 1);
+  EXPECT_THROW(solver->skip_gradient_clearing(4), Error);
+}
+
 }  // namespace
 }  // namespace hwgq

@@ -74,6 +74,10 @@ class Solver {
   // apply_update. Callbacks run on the thread that calls step().
   void add_gradient_ready_callback(std::function<void(int param_id)> callback);
   void add_gradients_ready_callback(std::function<void()> callback);
+  // For a parameter whose whole gradient a callback writes every iteration (its layer
+  // computes none): step() then does not zero that gradient before the passes, which for
+  // large fully connected weights is a stream through memory spent for nothing.
+  void skip_gradient_clearing(int param_id);
   // Data-parallel runs: only the primary replica writes snapshots (and tidies up after
   // dead writers); the others keep training without writing anything.
   void set_primary(bool primary) { primary_ = primary; }
@@ -147,6 +151,7 @@ class Solver {
   std::function<void()> before_test_;
   bool primary_ = true;
   bool debug_nonfinite_ = false;
+  std::vector<bool> gradient_clearing_skipped_;  // per learnable parameter; empty: none
   std::vector<std::function<void(int)>> gradient_ready_callbacks_;
   std::vector<std::function<void()>> gradients_ready_callbacks_;
   std::vector<std::function<void(const TrainingRecord&)>> record_callbacks_;

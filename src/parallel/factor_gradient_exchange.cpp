@@ -83,6 +83,7 @@ FactorGradientExchange::FactorGradientExchange(const MpiWorld& world, Solver* so
     target_of_param_[t.weights] = static_cast<int>(i);
     handled_[t.weights] = true;
     net.layers()[t.layer]->set_param_propagate_down(0, false);
+    solver_->skip_gradient_clearing(t.weights);  // finish() writes the whole gradient
     floats_per_iteration_ += static_cast<int64_t>(world_.size()) * t.rows * (t.inputs + t.outputs);
   }
   // A communicator of its own: its gathers never pair up with the reducer's collectives.

@@ -10,7 +10,8 @@
 // (K = 9216, M = 4096) and 2 ranks of 16 images 1.7 MB instead of 151 MB, for one more
 // b x K x M product of arithmetic per rank. The layer's own backward skips its weight
 // gradient (param_propagate_down of the weights is turned off), the bias gradient and the
-// bottom gradient are as before; the gradient reducer leaves these weights alone.
+// bottom gradient are as before; the gradient reducer leaves these weights alone, and the
+// solver does not zero their gradients before an iteration (the product overwrites them).
 //
 // A layer's gathers start as soon as its backward is done and are waited for only after the
 // whole backward pass, when the whole-batch products are computed: a rank that is ahead
